@@ -8,12 +8,21 @@ Public API:
     The Economic Index release folders and the O*NET-SOC 2010→2019 crosswalk (see ``_economic_index``).
 """
 
+from harness.taxonomy._fetch import FetchError, fetch_onet_release
+from harness.taxonomy._hierarchy import Hierarchy, Node
 from harness.taxonomy._onet import OnetRelease, load_onet, release_dirname, resolve_onet_dir
 from harness.taxonomy._soc import SOC_MAJOR_GROUPS, major_group_of, normalise_statement
+from harness.taxonomy._work_activity import base_node_id, build_work_activity_hierarchy
 
 __all__ = [
     "SOC_MAJOR_GROUPS",
+    "FetchError",
+    "Hierarchy",
+    "Node",
     "OnetRelease",
+    "base_node_id",
+    "build_work_activity_hierarchy",
+    "fetch_onet_release",
     "load_onet",
     "major_group_of",
     "normalise_statement",
@@ -22,4 +31,23 @@ __all__ = [
 ]
 
 # --- economic index exports (owned by the Economic Index loader; keep this block self-contained) ---
+from harness.taxonomy._economic_index import (  # noqa: E402
+    COLLABORATION_PATTERNS,
+    EconomicIndexRelease,
+    ReleaseName,
+    SocCrosswalk,
+    load_economic_index,
+    load_soc_crosswalk,
+    statements_to_soc_2019,
+)
+
+__all__ += [
+    "COLLABORATION_PATTERNS",
+    "EconomicIndexRelease",
+    "ReleaseName",
+    "SocCrosswalk",
+    "load_economic_index",
+    "load_soc_crosswalk",
+    "statements_to_soc_2019",
+]
 # --- end economic index exports ---

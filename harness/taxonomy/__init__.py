@@ -31,7 +31,7 @@ __all__ = [
 ]
 
 # --- economic index exports (owned by the Economic Index loader; keep this block self-contained) ---
-from harness.taxonomy._economic_index import (  # noqa: E402
+from harness.taxonomy._economic_index import (
     COLLABORATION_PATTERNS,
     EconomicIndexRelease,
     ReleaseName,

@@ -189,7 +189,7 @@ class Hierarchy:
 
     def path(self, node_id: str) -> tuple[str, ...]:
         """Ids from the top level down to ``node_id`` inclusive."""
-        return tuple(n.id for n in reversed(self.ancestors(node_id))) + (node_id,)
+        return (*(n.id for n in reversed(self.ancestors(node_id))), node_id)
 
     def at_level(self, node_id: str, level: str) -> str:
         """The node on ``level`` on the path to ``node_id`` (the node itself when it is on that level)."""

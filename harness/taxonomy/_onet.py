@@ -14,7 +14,7 @@ from harness.paths import data_dir as resolve_data_dir
 from harness.taxonomy._soc import SOC_MAJOR_GROUPS, normalise_statement
 from harness.taxonomy._tables import ReleaseSource, check_column
 
-__all__ = ["OnetRelease", "load_onet", "resolve_onet_dir", "release_dirname"]
+__all__ = ["OnetRelease", "load_onet", "release_dirname", "resolve_onet_dir"]
 
 _SOC = r"\d{2}-\d{4}\.\d{2}"
 _RELEASE_RE = re.compile(r"db_(\d+)_(\d+)_text")

@@ -16,7 +16,7 @@ import pandas as pd
 
 from harness.errors import InputError, MissingDataError
 
-__all__ = ["ReleaseSource", "parse_tsv", "check_column"]
+__all__ = ["ReleaseSource", "check_column", "parse_tsv"]
 
 
 class ReleaseSource:

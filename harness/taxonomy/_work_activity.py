@@ -9,8 +9,8 @@ and each IWA to one generalized work activity (GWA). That gives a three-level tr
   evaluation layer accepts as correct.
 * **A statement with no DWA link** (about 300 Task IDs in 29.3) is placed under the IWA whose text (title, DWA
   titles and member statements) is nearest by TF-IDF cosine similarity, considering first only the IWAs that other
-  tasks of the same occupation(s) use, and all IWAs when there are none or none shares a word with the statement. Such nodes carry
-  ``meta["placed_by"] = "tfidf-nearest-iwa"``. Nothing is dropped.
+  tasks of the same occupation(s) use, and all IWAs when there are none or none shares a word with the statement.
+  Such nodes carry ``meta["placed_by"] = "tfidf-nearest-iwa"``. Nothing is dropped.
 
 Base nodes are distinct statements (identical text under several occupations is one node) with id
 ``task:<smallest Task ID>`` and ``meta`` holding every Task ID and O*NET-SOC code that share the text.
@@ -27,7 +27,7 @@ from harness import __version__
 from harness.taxonomy._hierarchy import Hierarchy, Node
 from harness.taxonomy._onet import OnetRelease
 
-__all__ = ["LEVELS", "build_work_activity_hierarchy", "base_node_id"]
+__all__ = ["LEVELS", "base_node_id", "build_work_activity_hierarchy"]
 
 LEVELS = ("top", "mid", "base")
 PLACEMENT_RULE = "tfidf-nearest-iwa"

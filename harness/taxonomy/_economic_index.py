@@ -1,14 +1,15 @@
 """The Anthropic Economic Index release folders and the O*NET-SOC 2010→2019 crosswalk.
 
-The first two Economic Index releases (``release_2025_02_10`` and ``release_2025_03_27``) classify conversations
-against O*NET 20.1 task statements, whose occupation codes follow the O*NET-SOC 2010 taxonomy. Their task-share
-files name tasks by their lower-cased statement text only, so the loader joins them to the statements through
-:func:`~harness.taxonomy.normalise_statement`. A statement text that O*NET lists under several occupations is one
-statement linked to all of them (the ``statements`` table), exactly as the O*NET loader does for 29.3.
+The first two Economic Index releases (``release_2025_02_10`` and ``release_2025_03_27``) classify
+conversations against O*NET 20.1 task statements, whose occupation codes follow the O*NET-SOC 2010 taxonomy.
+Their task-share files name tasks by their lower-cased statement text only, so the loader joins them to the
+statements through :func:`~harness.taxonomy.normalise_statement`. A statement text that O*NET lists under
+several occupations is one statement linked to all of them (the ``statements`` table), exactly as the O*NET
+loader does for 29.3.
 
 Files are looked up under ``<data_dir>/economic_index/release_<name>/`` and ``<data_dir>/onet/crosswalks/``.
-Required files raise :class:`~harness.errors.MissingDataError`; optional ones (several files of the second release
-were never mirrored publicly) are recorded in :attr:`EconomicIndexRelease.missing_files` instead.
+Required files raise :class:`~harness.errors.MissingDataError`; optional ones (several files of the
+second release were never mirrored publicly) are recorded in :attr:`EconomicIndexRelease.missing_files` instead.
 """
 
 from __future__ import annotations
@@ -95,12 +96,13 @@ class EconomicIndexRelease:
         name: Release name, e.g. ``"2025_02_10"``.
         path: The release folder.
         task_statements: O*NET 20.1 task statements, one row per Task ID: ``task_id`` (int), ``soc_code``
-            (O*NET-SOC 2010 code), ``title`` (occupation title), ``statement``, ``statement_key`` (normalised text),
-            ``task_type`` ("Core", "Supplemental" or None).
+            (O*NET-SOC 2010 code), ``title`` (occupation title), ``statement``, ``statement_key``
+            (normalised text), ``task_type`` ("Core", "Supplemental" or None).
         statements: One row per distinct statement: ``statement_key``, ``statement``, ``task_ids`` and
-            ``soc_codes`` (sorted tuples), ``n_occupations``. Same layout as ``OnetRelease.statements``, so it serves
-            as the task → occupation links table of the aggregation stage.
-        occupations: ``soc_code``, ``title``, ``major_group`` (2 digits), ``n_tasks`` (Task IDs listed for it).
+            ``soc_codes`` (sorted tuples), ``n_occupations``. Same layout as ``OnetRelease.statements``, so
+            it serves as the task → occupation links table of the aggregation stage.
+        occupations: ``soc_code``, ``title``, ``major_group`` (2 digits), ``n_tasks`` (Task IDs listed
+            for it).
         soc_structure: The SOC hierarchy in long form: ``code``, ``level`` ("major", "minor", "broad",
             "detailed", "onet"), ``title``, ``major_group`` (2 digits).
         major_groups: ``major_group`` (2 digits), ``code`` ("15-0000"), ``title``.
@@ -112,8 +114,8 @@ class EconomicIndexRelease:
         collaboration_by_task: Per task (2025_03_27 only): ``task_name``, ``statement_key``, the five pattern
             columns and ``filtered`` (fractions of that task's conversations, summing to 1).
         bls_employment: May 2023 BLS employment: ``major_group``, ``title``, ``employment`` (int).
-        wages: ``soc_code``, ``title``, ``job_family``, ``job_zone`` (nullable Int64, 1–5), ``median_wage`` (USD a
-            year; hourly medians converted at 2,080 hours), ``median_wage_reported`` (as published),
+        wages: ``soc_code``, ``title``, ``job_family``, ``job_zone`` (nullable Int64, 1–5), ``median_wage``
+            (USD a year; hourly medians converted at 2,080 hours), ``median_wage_reported`` (as published),
             ``wage_is_hourly`` (bool), ``job_forecast`` (nullable Int64), ``chance_auto`` (nullable float).
         missing_files: Optional files of this release that are absent locally (paths relative to ``path``).
     """
@@ -150,9 +152,10 @@ class SocCrosswalk:
     """The O*NET-SOC 2010 → 2019 taxonomy crosswalk.
 
     Attributes:
-        table: ``soc_2010``, ``title_2010``, ``soc_2019``, ``title_2019``; one row per link (a 2010 code may map to
-            several 2019 codes and several 2010 codes may merge into one 2019 code).
-        occupations_2010: ``soc_code``, ``title``, ``description`` of the 2010 taxonomy, when the file is present.
+        table: ``soc_2010``, ``title_2010``, ``soc_2019``, ``title_2019``; one row per link (a 2010 code may
+            map to several 2019 codes and several 2010 codes may merge into one 2019 code).
+        occupations_2010: ``soc_code``, ``title``, ``description`` of the 2010 taxonomy, when the file
+            is present.
     """
 
     table: pd.DataFrame = field(repr=False)
@@ -164,7 +167,7 @@ class SocCrosswalk:
         return {code: grouped.get(code, ()) for code in codes}
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Reading
 
 
@@ -470,7 +473,7 @@ def _wages(path: Path) -> pd.DataFrame:
     )
 
 
-# ----------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Public loaders
 
 
@@ -483,7 +486,8 @@ def load_economic_index(release: ReleaseName, *, data_dir: str | Path | None = N
             directory). The release is read from ``<data_dir>/economic_index/release_<release>/``.
 
     Returns:
-        The release's tables. Optional files that are absent are listed in ``missing_files``; the tables they feed
+        The release's tables. Optional files that are absent are listed in ``missing_files``; the tables
+        they feed
         are ``None`` (or lack that version's rows).
 
     Raises:
@@ -594,7 +598,8 @@ def load_soc_crosswalk(*, data_dir: str | Path | None = None) -> SocCrosswalk:
 def statements_to_soc_2019(statements: pd.DataFrame, crosswalk: SocCrosswalk) -> pd.DataFrame:
     """Rewrite a statements (links) table's 2010 ``soc_codes`` into O*NET-SOC 2019 codes.
 
-    A 2010 code that splits maps to all its 2019 successors; codes absent from the crosswalk are kept as they are
+    A 2010 code that splits maps to all its 2019 successors; codes absent from the crosswalk are kept as
+    they are
     (and counted in the ``unmapped_codes`` column) so no task loses its occupations silently.
     """
     mapping = crosswalk.to_2019(sorted({c for codes in statements["soc_codes"] for c in codes}))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import platformdirs
 
-__all__ = ["DATA_ENV", "CACHE_ENV", "cache_dir", "data_dir", "user_data_dir"]
+__all__ = ["CACHE_ENV", "DATA_ENV", "cache_dir", "data_dir", "user_data_dir"]
 
 DATA_ENV = "HARNESS_DATA_DIR"
 CACHE_ENV = "HARNESS_CACHE_DIR"

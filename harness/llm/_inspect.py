@@ -1,0 +1,100 @@
+"""Backend that runs requests through inspect-ai's model layer (any provider inspect supports).
+
+inspect does its own retries and connection limits for real providers; this wrapper maps the request to a system
+and a user message plus a ``GenerateConfig``, and maps the output back. Stop reasons are translated to the
+Messages API vocabulary (``"stop"`` becomes ``"end_turn"``, ``"model_length"`` becomes ``"max_tokens"``, ...), so
+callers see one set of values whatever the backend.
+
+For offline tests use ``inspect:mockllm/model`` with ``custom_outputs``; give every mock ``ModelOutput`` a
+``usage=ModelUsage(...)``, otherwise inspect counts tokens with a tokenizer it tries to download.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from harness.llm._pricing import estimate_cost
+from harness.llm._types import LLMError, LLMRequest, LLMResponse, Usage
+
+__all__ = ["InspectLLM"]
+
+_STOP_REASONS = {
+    "stop": "end_turn",
+    "max_tokens": "max_tokens",
+    "model_length": "max_tokens",
+    "tool_calls": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+class InspectLLM:
+    """A model reached through ``inspect_ai.model.get_model``.
+
+    Args:
+        model: inspect model name, ``provider/model`` (e.g. ``"anthropic/claude-haiku-4-5"``, ``"mockllm/model"``).
+        **model_args: Passed to ``get_model`` (e.g. ``custom_outputs`` for ``mockllm``, ``base_url``).
+
+    Attributes:
+        calls: Requests answered successfully.
+        usage_total: Usage summed over successful requests.
+    """
+
+    backend = "inspect"
+
+    def __init__(self, model: str, **model_args: Any):
+        if "/" not in model:
+            raise ValueError(f"inspect model names look like 'provider/model', got {model!r}")
+        from inspect_ai.model import get_model  # deferred: inspect is slow to import
+
+        self.model_id = model
+        # memoize=False: each backend object owns its model (mock outputs must not leak between instances).
+        self._model = get_model(model, memoize=False, **model_args)
+        self.calls = 0
+        self.usage_total = Usage()
+
+    def __repr__(self) -> str:
+        return f"InspectLLM(model={self.model_id!r})"
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        """Generate one answer."""
+        from inspect_ai.model import ChatMessageSystem, ChatMessageUser, GenerateConfig
+
+        messages: list[Any] = []
+        if request.system:
+            messages.append(ChatMessageSystem(content=request.system))
+        messages.append(ChatMessageUser(content=request.prompt))
+        config = GenerateConfig(
+            temperature=request.temperature, max_tokens=request.max_tokens, cache_prompt=request.cache_prefix
+        )
+        start = time.perf_counter()
+        output = await self._model.generate(messages, config=config)
+        latency = time.perf_counter() - start
+        if output.error:
+            raise LLMError(f"inspect {self.model_id}: generation failed: {output.error}")
+        u = output.usage
+        usage = (
+            Usage(
+                input_tokens=u.input_tokens or 0,
+                output_tokens=u.output_tokens or 0,
+                cache_read_tokens=u.input_tokens_cache_read or 0,
+                cache_write_tokens=u.input_tokens_cache_write or 0,
+            )
+            if u is not None
+            else Usage()
+        )
+        cost = estimate_cost(self.model_id, usage)
+        if cost is None and u is not None and u.total_cost is not None:
+            cost = float(u.total_cost)
+        stop = output.stop_reason if output.choices else None
+        self.calls += 1
+        self.usage_total = self.usage_total + usage
+        return LLMResponse(
+            text=output.completion,
+            usage=usage,
+            model=output.model or self.model_id,
+            latency_s=latency,
+            cached=False,
+            stop_reason=_STOP_REASONS.get(stop, stop) if stop else None,
+            cost_usd=cost,
+        )

@@ -1,0 +1,1 @@
+"""Shared test helpers (local API servers, builders) used by several test packages."""

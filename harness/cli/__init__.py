@@ -17,10 +17,12 @@ from harness.errors import HarnessError
 
 __all__ = ["build_parser", "main"]
 
-# Modules are imported lazily by name so a broken optional stage cannot take down `harness --help`.
+# Each module registers the subcommands of one stage; listed here so the CLI stays thin.
 _COMMAND_MODULES: tuple[str, ...] = (
     "harness.cli._data",
     "harness.cli._hierarchy",
+    "harness.cli._demo",
+    "harness.cli._gate",
 )
 
 

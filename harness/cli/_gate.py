@@ -1,0 +1,77 @@
+"""``harness gate`` (CI regression gate) and ``harness compare`` (model-swap comparison)."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    gate = subparsers.add_parser(
+        "gate",
+        help="fail (exit 1) when a metric is worse than the baseline by more than its sampling noise",
+    )
+    gate.add_argument("--metrics", type=Path, required=True, help="metrics.json of the run to check")
+    gate.add_argument("--baseline", type=Path, required=True, help="baseline.json to compare against")
+    gate.add_argument(
+        "--z", type=_positive_float, default=1.96, help="one-sided critical value of the margins (default 1.96)"
+    )
+    gate.set_defaults(func=_gate)
+
+    compare = subparsers.add_parser(
+        "compare", help="paired comparison of two runs over the same goldset items (model swap)"
+    )
+    compare.add_argument("baseline_dir", type=Path, help="run directory of the baseline (holds items.parquet)")
+    compare.add_argument("candidate_dir", type=Path, help="run directory of the candidate (holds items.parquet)")
+    compare.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default 0.95)")
+    compare.add_argument("--n-resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    compare.set_defaults(func=_compare)
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from harness.evaluate import format_gate_table, gate, read_baseline, read_metrics
+
+    result = gate(read_metrics(args.metrics), read_baseline(args.baseline), z=args.z)
+    print(format_gate_table(result))
+    return 0 if result.passed else 1
+
+
+def _run_label(run_dir: Path) -> str:
+    """A short description of a run from its metrics.json, if present (models and backend only)."""
+    from harness.evaluate import read_metrics_file
+
+    path = run_dir / "metrics.json"
+    if not path.is_file():
+        return str(run_dir)
+    run = read_metrics_file(path).run
+    details = [f"{key}={run[key]}" for key in ("backend", "model", "models") if key in run]
+    return f"{run_dir} ({', '.join(details)})" if details else str(run_dir)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from harness.errors import InputError
+    from harness.evaluate import compare_runs, format_comparison, read_items
+
+    baseline = read_items(args.baseline_dir)
+    candidate = read_items(args.candidate_dir)
+    try:
+        comparison = compare_runs(
+            baseline, candidate, confidence=args.confidence, n_resamples=args.n_resamples, seed=args.seed
+        )
+    except ValueError as exc:
+        raise InputError(args.candidate_dir / "items.parquet", str(exc)) from exc
+    print(f"baseline : {_run_label(args.baseline_dir)}")
+    print(f"candidate: {_run_label(args.candidate_dir)}")
+    print(f"items    : {comparison.n_items}")
+    print()
+    print(format_comparison(comparison))
+    return 0

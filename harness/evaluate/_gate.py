@@ -1,0 +1,394 @@
+"""CI gate: fail a change when a metric drops by more than its sampling noise.
+
+Each baseline metric is compared with the current run. A drop fails only when it exceeds a margin derived from the
+sample sizes, so a 150-item goldset does not fail on a one-item wobble while a large one still catches real
+regressions. Missing or undefined metrics always fail: a metric that silently disappears is a regression too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from scipy import stats
+
+from harness.errors import InputError
+
+__all__ = [
+    "KINDS",
+    "GateResult",
+    "GateRow",
+    "MetricEntry",
+    "MetricsFile",
+    "format_gate_table",
+    "gate",
+    "read_baseline",
+    "read_metrics",
+    "read_metrics_file",
+    "write_baseline",
+    "write_metrics",
+]
+
+Kind = Literal["proportion", "kappa", "correlation", "error", "count", "cost"]
+KINDS: tuple[str, ...] = get_args(Kind)
+"""Metric kinds: how a metric is bounded and which direction is worse."""
+METRICS_SCHEMA = "harness.metrics/1"
+BASELINE_SCHEMA = "harness.baseline/1"
+_LOWER_IS_BETTER = frozenset({"error", "cost"})
+_TOLERANCE = 1e-9  # absorbs float noise so identical values never fail
+_FISHER_CLIP = 0.9999  # keeps atanh finite for |r| == 1
+
+
+@dataclass(frozen=True)
+class MetricEntry:
+    """One metric of ``metrics.json`` / ``baseline.json``.
+
+    Attributes:
+        value: The metric; NaN when undefined (JSON ``null`` or ``NaN``).
+        kind: One of :data:`KINDS`.
+        n: Sample size behind the value, when known.
+        ci_low, ci_high: Confidence interval, when reported.
+    """
+
+    value: float
+    kind: Kind
+    n: int | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready mapping; NaN values become ``null`` and unset optional fields are left out."""
+        out: dict[str, Any] = {"value": None if math.isnan(self.value) else self.value, "kind": self.kind}
+        if self.n is not None:
+            out["n"] = self.n
+        for key in ("ci_low", "ci_high"):
+            bound = getattr(self, key)
+            if bound is not None:
+                out[key] = None if math.isnan(bound) else bound
+        return out
+
+
+@dataclass(frozen=True)
+class MetricsFile:
+    """Contents of ``metrics.json``: the run summary and the metric map."""
+
+    schema: str
+    run: Mapping[str, Any]
+    metrics: Mapping[str, MetricEntry]
+
+
+# --------------------------------------------------------------------------------------------- reading/writing
+
+
+def _load_json(path: Path) -> Any:
+    if not path.is_file():
+        raise InputError(path, "file not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(path, "not UTF-8 text") from exc
+
+
+def _number(path: Path, field: str, raw: Any, *, optional: bool) -> float | None:
+    if raw is None:
+        return None if optional else math.nan
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise InputError(path, f"expected a number or null, got {raw!r}", field=field)
+    return float(raw)
+
+
+def _parse_entries(path: Path, data: Any, schema: str) -> tuple[Mapping[str, Any], dict[str, MetricEntry]]:
+    if not isinstance(data, dict):
+        raise InputError(path, "expected a JSON object at the top level")
+    if data.get("schema") != schema:
+        raise InputError(path, f"expected schema {schema!r}, got {data.get('schema')!r}", field="schema")
+    metrics = data.get("metrics")
+    if not isinstance(metrics, dict):
+        raise InputError(path, "expected an object mapping metric names to entries", field="metrics")
+    run = data.get("run", {})
+    if not isinstance(run, dict):
+        raise InputError(path, "expected an object", field="run")
+    entries: dict[str, MetricEntry] = {}
+    for name, raw in metrics.items():
+        where = f"metrics.{name}"
+        if not isinstance(raw, dict):
+            raise InputError(path, "expected an object with value, kind and n", field=where)
+        if "value" not in raw:
+            raise InputError(path, "entry has no value (use null when undefined)", field=f"{where}.value")
+        kind = raw.get("kind")
+        if kind not in KINDS:
+            raise InputError(path, f"kind must be one of {', '.join(KINDS)}, got {kind!r}", field=f"{where}.kind")
+        n = raw.get("n")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
+            raise InputError(path, f"n must be a non-negative integer, got {n!r}", field=f"{where}.n")
+        value = _number(path, f"{where}.value", raw["value"], optional=False)
+        entries[str(name)] = MetricEntry(
+            value=math.nan if value is None else value,
+            kind=kind,
+            n=n,
+            ci_low=_number(path, f"{where}.ci_low", raw.get("ci_low"), optional=True),
+            ci_high=_number(path, f"{where}.ci_high", raw.get("ci_high"), optional=True),
+        )
+    return run, entries
+
+
+def read_metrics_file(path: str | Path) -> MetricsFile:
+    """Read and check a ``metrics.json`` (schema ``harness.metrics/1``).
+
+    Raises:
+        InputError: Naming the file and the offending field when the file is missing, not JSON, of another
+            schema, or has a malformed entry.
+    """
+    path = Path(path)
+    run, entries = _parse_entries(path, _load_json(path), METRICS_SCHEMA)
+    return MetricsFile(schema=METRICS_SCHEMA, run=run, metrics=entries)
+
+
+def read_metrics(path: str | Path) -> dict[str, MetricEntry]:
+    """The metric map of a ``metrics.json``; see :func:`read_metrics_file`."""
+    return dict(read_metrics_file(path).metrics)
+
+
+def read_baseline(path: str | Path) -> dict[str, MetricEntry]:
+    """Read and check a ``baseline.json`` (schema ``harness.baseline/1``).
+
+    Raises:
+        InputError: As :func:`read_metrics_file`, and when the baseline lists no metrics (a gate that checks
+            nothing would always pass).
+    """
+    path = Path(path)
+    entries = _parse_entries(path, _load_json(path), BASELINE_SCHEMA)[1]
+    if not entries:
+        raise InputError(path, "the baseline lists no metrics, so the gate would check nothing", field="metrics")
+    return entries
+
+
+def write_metrics(
+    path: str | Path, metrics: Mapping[str, MetricEntry], *, run: Mapping[str, Any] | None = None
+) -> Path:
+    """Write ``metrics.json`` (NaN values as ``null``); returns the path."""
+    path = Path(path)
+    body = {"schema": METRICS_SCHEMA, "run": dict(run or {}), "metrics": {k: v.to_dict() for k, v in metrics.items()}}
+    path.write_text(json.dumps(body, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return path
+
+
+def write_baseline(path: str | Path, metrics: Mapping[str, MetricEntry]) -> Path:
+    """Write ``baseline.json`` from a metric map (e.g. a reviewed run's metrics); returns the path."""
+    path = Path(path)
+    body = {"schema": BASELINE_SCHEMA, "metrics": {k: v.to_dict() for k, v in metrics.items()}}
+    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------- the gate
+
+Status = Literal["pass", "fail", "missing", "nan"]
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """The gate's decision on one baseline metric.
+
+    Attributes:
+        name: Metric name.
+        kind: The baseline's kind.
+        baseline: Baseline value.
+        current: Current value (NaN when missing).
+        margin: How far the metric may move in the worse direction before failing; NaN when not computed.
+        status: ``"pass"``, ``"fail"`` (worse by more than the margin, or kind changed), ``"missing"`` (absent
+            from the current metrics) or ``"nan"`` (current or baseline value undefined).
+        reason: Readable explanation.
+    """
+
+    name: str
+    kind: str
+    baseline: float
+    current: float
+    margin: float
+    status: Status
+    reason: str
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """All gate rows (in baseline order) and the settings used.
+
+    Attributes:
+        rows: One :class:`GateRow` per baseline metric.
+        z: One-sided critical value used for the margins.
+        extra: Current metrics absent from the baseline (not gated; listed so they can be added).
+    """
+
+    rows: tuple[GateRow, ...]
+    z: float
+    extra: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """True when every row passed."""
+        return all(row.status == "pass" for row in self.rows)
+
+    @property
+    def failures(self) -> tuple[GateRow, ...]:
+        """Rows that did not pass."""
+        return tuple(row for row in self.rows if row.status != "pass")
+
+
+def _variance_proportion(p: float, n: int | None) -> float:
+    if not n or n <= 0:
+        return 0.0
+    # Add-half smoothing keeps p(1-p) > 0 at p = 0 or 1, where the plain estimate claims zero noise.
+    smoothed = (n * min(max(p, 0.0), 1.0) + 0.5) / (n + 1.0)
+    return smoothed * (1.0 - smoothed) / n
+
+
+def _variance_kappa(kappa: float, n: int | None) -> float:
+    if not n or n <= 0:
+        return 0.0
+    k = min(max(kappa, -1.0), 1.0)
+    return max(1.0 - k * k, 1.0 / n) / n
+
+
+def _fisher_variance(n: int | None) -> float:
+    if not n or n <= 0:
+        return 0.0
+    return 1.0 / max(n - 3, 1)
+
+
+def _ci_se(entry: MetricEntry) -> float | None:
+    if entry.ci_low is None or entry.ci_high is None or math.isnan(entry.ci_low) or math.isnan(entry.ci_high):
+        return None
+    return (entry.ci_high - entry.ci_low) / (2.0 * float(stats.norm.ppf(0.975)))
+
+
+def _margin(base: MetricEntry, cur: MetricEntry, z: float, rel_tol: float) -> tuple[float, str]:
+    """How far ``cur`` may move in the worse direction from ``base``; and how that was derived."""
+    kind = base.kind
+    if kind == "proportion":
+        se = math.sqrt(_variance_proportion(base.value, base.n) + _variance_proportion(cur.value, cur.n))
+        return z * se, "binomial SE"
+    if kind == "kappa":
+        se = math.sqrt(_variance_kappa(base.value, base.n) + _variance_kappa(cur.value, cur.n))
+        return z * se, "kappa SE"
+    if kind == "correlation":
+        spread = z * math.sqrt(_fisher_variance(base.n) + _fisher_variance(cur.n))
+        r0 = min(max(base.value, -_FISHER_CLIP), _FISHER_CLIP)
+        return base.value - math.tanh(math.atanh(r0) - spread), "Fisher z"
+    if kind in _LOWER_IS_BETTER:
+        se_base, se_cur = _ci_se(base), _ci_se(cur)
+        if se_base is not None and se_cur is not None:
+            return z * math.hypot(se_base, se_cur), "SE from CIs"
+        return rel_tol * abs(base.value), f"{rel_tol:.0%} tolerance"
+    return math.nan, "informational"
+
+
+def gate(
+    metrics: Mapping[str, MetricEntry],
+    baseline: Mapping[str, MetricEntry],
+    *,
+    z: float = 1.96,
+    rel_tol: float = 0.10,
+) -> GateResult:
+    """Compare current metrics with a baseline and decide pass/fail per metric.
+
+    A metric fails when it is worse than the baseline by more than ``margin``. Margins by kind:
+
+    * ``proportion``: ``z * sqrt(v0 + v1)`` with ``v = p~(1 - p~) / n`` and the add-half estimate
+      ``p~ = (n·p + 0.5) / (n + 1)``, a one-sided test of the drop under the binomial standard error of the
+      difference. The smoothing is the floor that keeps p = 0 or 1 from claiming zero noise. A side without a
+      usable ``n`` (missing or 0) contributes no variance, i.e. it is treated as exact, which makes the gate
+      stricter, never looser.
+    * ``kappa``: the same form with ``v = max(1 - kappa², 1/n) / n``, which is Cohen's large-sample variance
+      ``p_o(1 - p_o) / (n (1 - p_e)²)`` evaluated at chance agreement ``p_e = 1/2`` (the entry does not carry
+      ``p_e``); the ``1/n`` floor keeps kappa = ±1 from claiming zero noise.
+    * ``correlation``: Fisher's z, ``atanh(r)`` with variance ``1 / (n - 3)`` (``n - 3`` floored at 1,
+      ``|r|`` clipped at 0.9999); the margin is reported back on the correlation scale.
+    * ``error`` and ``cost`` (higher is worse): when both entries carry a 95 % interval, the standard errors
+      are read from the interval widths and combined as above; otherwise a relative tolerance ``rel_tol`` of
+      the baseline value.
+    * ``count``: informational; passes whenever the value is defined.
+
+    Any baseline metric missing from ``metrics`` fails (status ``"missing"``); an undefined (NaN) value on
+    either side fails (status ``"nan"``); a metric whose kind changed fails. ``z = 1.96`` gives a one-sided
+    2.5 % false-alarm rate per metric when nothing changed.
+
+    Args:
+        metrics: Current metric map (from :func:`read_metrics`).
+        baseline: Baseline metric map (from :func:`read_baseline`).
+        z: One-sided critical value (> 0).
+        rel_tol: Relative tolerance for error/cost metrics without intervals (>= 0).
+
+    Returns:
+        A :class:`GateResult`; ``result.passed`` is the overall decision.
+
+    Raises:
+        ValueError: When ``z <= 0`` or ``rel_tol < 0``.
+    """
+    if not z > 0:
+        raise ValueError(f"z must be positive, got {z!r}")
+    if not rel_tol >= 0:
+        raise ValueError(f"rel_tol must be non-negative, got {rel_tol!r}")
+    rows: list[GateRow] = []
+    for name, base in baseline.items():
+        cur = metrics.get(name)
+        if cur is None:
+            rows.append(GateRow(name, base.kind, base.value, math.nan, math.nan, "missing", "not in current metrics"))
+            continue
+        if math.isnan(base.value) or math.isnan(cur.value):
+            side = "current" if math.isnan(cur.value) else "baseline"
+            rows.append(GateRow(name, base.kind, base.value, cur.value, math.nan, "nan", f"{side} value is undefined"))
+            continue
+        if cur.kind != base.kind:
+            rows.append(
+                GateRow(name, base.kind, base.value, cur.value, math.nan, "fail", f"kind changed to {cur.kind!r}")
+            )
+            continue
+        margin, how = _margin(base, cur, z, rel_tol)
+        if base.kind == "count":
+            rows.append(GateRow(name, base.kind, base.value, cur.value, margin, "pass", "informational"))
+            continue
+        worse_by = cur.value - base.value if base.kind in _LOWER_IS_BETTER else base.value - cur.value
+        failed = worse_by > margin + _TOLERANCE
+        direction = "higher" if base.kind in _LOWER_IS_BETTER else "lower"
+        if failed:
+            reason = f"{worse_by:.4g} {direction} than baseline, beyond the margin ({how})"
+        elif worse_by > _TOLERANCE:
+            reason = f"{worse_by:.4g} {direction}, within the margin ({how})"
+        else:
+            reason = f"not worse ({how})"
+        rows.append(GateRow(name, base.kind, base.value, cur.value, margin, "fail" if failed else "pass", reason))
+    extra = tuple(name for name in metrics if name not in baseline)
+    return GateResult(rows=tuple(rows), z=z, extra=extra)
+
+
+def _cell(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.4f}"
+
+
+def format_gate_table(result: GateResult) -> str:
+    """Render a :class:`GateResult` as an aligned text table with a closing PASSED/FAILED line."""
+    header = ("metric", "kind", "baseline", "current", "margin", "status", "reason")
+    rows = [
+        (r.name, r.kind, _cell(r.baseline), _cell(r.current), _cell(r.margin), r.status.upper(), r.reason)
+        for r in result.rows
+    ]
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if result.extra:
+        lines.append(f"not gated (absent from the baseline): {', '.join(result.extra)}")
+    failures = len(result.failures)
+    verdict = "PASSED" if result.passed else f"FAILED ({failures} of {len(result.rows)} metrics)"
+    lines.append(f"gate {verdict} at z = {result.z:g}")
+    return "\n".join(lines)

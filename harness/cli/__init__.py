@@ -19,10 +19,12 @@ __all__ = ["build_parser", "main"]
 
 # Each module registers the subcommands of one stage; listed here so the CLI stays thin.
 _COMMAND_MODULES: tuple[str, ...] = (
+    "harness.cli._analyze",
     "harness.cli._data",
     "harness.cli._hierarchy",
     "harness.cli._demo",
     "harness.cli._gate",
+    "harness.cli._goldset",
 )
 
 

@@ -114,3 +114,51 @@ __all__ = [
 ]
 
 # --- goldset (owned by the goldset module; its exports are added below this line) ---
+
+# --- goldset exports ---
+from ._goldset import (
+    CONFIDENCES,
+    SPLITS,
+    Confidence,
+    GoldItem,
+    RaterLabel,
+    Scoring,
+    Split,
+    TieBreak,
+    acceptable_nodes,
+    acceptable_occupational,
+    acceptable_patterns,
+    acceptable_tasks,
+    best_task,
+    blank_gold_item,
+    gold_item_to_dict,
+    load_goldset,
+    majority_label,
+    search_tasks,
+    validate_goldset,
+    write_goldset,
+)
+
+__all__ += [
+    "CONFIDENCES",
+    "SPLITS",
+    "Confidence",
+    "GoldItem",
+    "RaterLabel",
+    "Scoring",
+    "Split",
+    "TieBreak",
+    "acceptable_nodes",
+    "acceptable_occupational",
+    "acceptable_patterns",
+    "acceptable_tasks",
+    "best_task",
+    "blank_gold_item",
+    "gold_item_to_dict",
+    "load_goldset",
+    "majority_label",
+    "search_tasks",
+    "validate_goldset",
+    "write_goldset",
+]
+# --- end goldset exports ---

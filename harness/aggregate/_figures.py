@@ -9,12 +9,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
 
-from harness.aggregate._privacy import WalledTable  # noqa: E402
-from harness.taxonomy import COLLABORATION_PATTERNS  # noqa: E402
+from harness.aggregate._privacy import WalledTable
+from harness.taxonomy import COLLABORATION_PATTERNS
 
 __all__ = [
     "plot_category_shares",
@@ -50,7 +50,7 @@ def plot_category_shares(table: WalledTable) -> Figure:
     ax.barh(y + 0.2, t["pct_use"], height=0.4, color=_AUG, label="Share of AI use")
     if t["pct_employment"].notna().any():
         ax.barh(y - 0.2, t["pct_employment"], height=0.4, color=_GREY, label="Share of US employment (BLS 2023)")
-    ax.set_yticks(y, [_short(s, 45) for s in t["title"]], fontsize=8)
+    ax.set_yticks(y, [_short(s, 60) for s in t["title"]], fontsize=8)
     ax.set_xlabel("Share (%)")
     ax.set_title("Use by occupational category vs. US employment")
     ax.legend(loc="lower right", fontsize=8)

@@ -29,8 +29,8 @@ from harness.llm._pricing import BATCH_DISCOUNT, PRICES, PRICES_AS_OF, ModelPric
 from harness.llm._types import LLM, LLMError, LLMRequest, LLMResponse, Usage, request_key, sha256_text
 
 __all__ = [
-    "BATCH_DISCOUNT",
     "BACKENDS",
+    "BATCH_DISCOUNT",
     "DEFAULT_CACHE_FILE",
     "LLM",
     "PRICES",
@@ -74,9 +74,7 @@ def get_llm(spec: str, *, cache: AnswerCache | None = None, **options: Any) -> L
     """
     scheme, sep, name = spec.partition(":")
     if not sep or scheme not in BACKENDS:
-        raise ValueError(
-            f"unknown model spec {spec!r}: expected 'anthropic:<model-id>' or 'inspect:<provider/model>'"
-        )
+        raise ValueError(f"unknown model spec {spec!r}: expected 'anthropic:<model-id>' or 'inspect:<provider/model>'")
     if not name:
         raise ValueError(f"model spec {spec!r} has no model name after '{scheme}:'")
     llm: LLM = AnthropicLLM(name, **options) if scheme == "anthropic" else InspectLLM(name, **options)

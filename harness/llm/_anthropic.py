@@ -329,9 +329,7 @@ class AnthropicLLM:
 
     async def poll(self, batch_id: str) -> BatchStatus:
         """Current status of a batch."""
-        batch = await self._with_retries(
-            "batches.retrieve", lambda client: client.messages.batches.retrieve(batch_id)
-        )
+        batch = await self._with_retries("batches.retrieve", lambda client: client.messages.batches.retrieve(batch_id))
         c = batch.request_counts
         return BatchStatus(
             batch.id, batch.processing_status, c.processing, c.succeeded, c.errored, c.canceled, c.expired

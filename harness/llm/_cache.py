@@ -95,9 +95,7 @@ class AnswerCache:
             # WAL lets readers proceed while one writer commits; the mode is stored in the file.
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(_SCHEMA)
-            con.execute(
-                "INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", (str(_SCHEMA_VERSION),)
-            )
+            con.execute("INSERT OR IGNORE INTO meta(name, value) VALUES ('schema_version', ?)", (str(_SCHEMA_VERSION),))
             (version,) = con.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
         if int(version) != _SCHEMA_VERSION:
             raise ValueError(f"{self.path}: answer cache schema {version}, expected {_SCHEMA_VERSION}")

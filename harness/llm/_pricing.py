@@ -110,9 +110,9 @@ def estimate_cost(model: str, usage: Usage, *, batch: bool = False) -> float | N
     price = price_for(model)
     if price is None:
         return None
-    if price.long_prompt is not None and price.long_prompt_threshold is not None:
-        if usage.prompt_tokens > price.long_prompt_threshold:
-            price = price.long_prompt
+    long_threshold = price.long_prompt_threshold
+    if price.long_prompt is not None and long_threshold is not None and usage.prompt_tokens > long_threshold:
+        price = price.long_prompt
     cost = (
         usage.input_tokens * price.input
         + usage.output_tokens * price.output

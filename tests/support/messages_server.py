@@ -11,7 +11,8 @@ What it answers, in order of precedence: the next scripted :class:`Reply` (``ser
 ``responder`` callable (given the parsed request body, returning a string or a :class:`Reply`), else ``"ok"``.
 Faults are replies too: ``Reply.rate_limited(retry_after=...)`` (429), ``Reply.overloaded()`` (529),
 ``Reply.server_error()`` (500), ``Reply.slow(delay_s, text)`` (to trip client timeouts); an off-list answer is
-simply ``Reply.answer("not an option")``.
+simply ``Reply.answer("not an option")``. ``server.inject(method, path_prefix, *faults)`` puts faults in front of
+any endpoint, the batch ones included.
 
 Token counts are approximate (about four characters per token). Prompt caching is simulated: the system blocks
 up to the last one carrying ``cache_control`` form a prefix; the first request with a given prefix reports it as
@@ -170,6 +171,7 @@ class MessagesServer:
         self.cache_writes = 0
         self.batches: dict[str, _Batch] = {}
         self._script: collections.deque[Reply] = collections.deque()
+        self._faults: dict[tuple[str, str], collections.deque[Reply]] = {}
         self._cached_prefixes: set[str] = set()
         self._lock = threading.Lock()
         self._active = 0
@@ -192,6 +194,22 @@ class MessagesServer:
         """Queue replies for the next requests to ``/v1/messages`` (strings are plain answers)."""
         with self._lock:
             self._script.extend(Reply.answer(r) if isinstance(r, str) else r for r in replies)
+
+    def inject(self, method: str, path_prefix: str, *faults: Reply) -> None:
+        """Answer the next requests with this method and path prefix with ``faults`` (errors or delays) first.
+
+        Works for every endpoint (e.g. ``inject("POST", "/v1/messages/batches", Reply.overloaded())``); a fault
+        with status 200 only delays the normal answer.
+        """
+        with self._lock:
+            self._faults.setdefault((method, path_prefix), collections.deque()).extend(faults)
+
+    def _take_fault(self, method: str, path: str) -> Reply | None:
+        with self._lock:
+            for (m, prefix), queue in self._faults.items():
+                if m == method and path.startswith(prefix) and queue:
+                    return queue.popleft()
+        return None
 
     def message_requests(self) -> list[RecordedRequest]:
         """Recorded ``POST /v1/messages`` requests, in arrival order."""
@@ -342,7 +360,7 @@ def _error_body(reply: Reply) -> dict[str, Any]:
 class _Handler(BaseHTTPRequestHandler):
     api: MessagesServer  # set on the per-server subclass
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # keep test output quiet
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -383,15 +401,25 @@ class _Handler(BaseHTTPRequestHandler):
             with api._lock:
                 api._active -= 1
 
+    def _send_error(self, reply: Reply) -> None:
+        headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
+        self._send_json(reply.status, _error_body(reply), headers)
+
     def _route(self, method: str, path: str, body: Any) -> None:
         api = self.api
+        fault = api._take_fault(method, path)
+        if fault is not None:
+            if fault.delay_s and api._stop.wait(fault.delay_s):
+                return
+            if fault.status != 200:
+                self._send_error(fault)
+                return
         if method == "POST" and path == "/v1/messages":
             reply = api._next_reply(body)
             if reply.delay_s and api._stop.wait(reply.delay_s):
                 return
             if reply.status != 200:
-                headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
-                self._send_json(reply.status, _error_body(reply), headers)
+                self._send_error(reply)
             else:
                 self._send_json(200, api._message(body, reply))
         elif method == "POST" and path == "/v1/messages/batches":

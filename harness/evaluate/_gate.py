@@ -40,7 +40,7 @@ METRICS_SCHEMA = "harness.metrics/1"
 BASELINE_SCHEMA = "harness.baseline/1"
 _LOWER_IS_BETTER = frozenset({"error", "cost"})
 _TOLERANCE = 1e-9  # absorbs float noise so identical values never fail
-_FISHER_CLIP = 0.9999  # keeps atanh finite for |r| == 1
+_FISHER_CLIP = 0.9999  # keeps atanh finite for |r| == 1 when n is unknown
 
 
 @dataclass(frozen=True)
@@ -279,11 +279,16 @@ def _margin(base: MetricEntry, cur: MetricEntry, z: float, rel_tol: float) -> tu
         se = math.sqrt(_variance_proportion(base.value, base.n) + _variance_proportion(cur.value, cur.n))
         return z * se, "binomial SE"
     if kind == "kappa":
+        se_base, se_cur = _ci_se(base), _ci_se(cur)
+        if se_base is not None and se_cur is not None:
+            return z * math.hypot(se_base, se_cur), "SE from CIs"
         se = math.sqrt(_variance_kappa(base.value, base.n) + _variance_kappa(cur.value, cur.n))
         return z * se, "kappa SE"
     if kind == "correlation":
         spread = z * math.sqrt(_fisher_variance(base.n) + _fisher_variance(cur.n))
-        r0 = min(max(base.value, -_FISHER_CLIP), _FISHER_CLIP)
+        # |r| = 1 would put atanh at infinity; the clip shrinks it by the resolution a sample of n allows.
+        clip = 1.0 - 1.0 / (base.n + 1.0) if base.n else _FISHER_CLIP
+        r0 = min(max(base.value, -clip), clip)
         return base.value - math.tanh(math.atanh(r0) - spread), "Fisher z"
     if kind in _LOWER_IS_BETTER:
         se_base, se_cur = _ci_se(base), _ci_se(cur)
@@ -309,11 +314,15 @@ def gate(
       difference. The smoothing is the floor that keeps p = 0 or 1 from claiming zero noise. A side without a
       usable ``n`` (missing or 0) contributes no variance, i.e. it is treated as exact, which makes the gate
       stricter, never looser.
-    * ``kappa``: the same form with ``v = max(1 - kappa², 1/n) / n``, which is Cohen's large-sample variance
-      ``p_o(1 - p_o) / (n (1 - p_e)²)`` evaluated at chance agreement ``p_e = 1/2`` (the entry does not carry
-      ``p_e``); the ``1/n`` floor keeps kappa = ±1 from claiming zero noise.
+    * ``kappa``: when both entries carry a 95 % interval (e.g. a bootstrap one), the standard errors are read
+      from the interval widths. Otherwise the same form as proportions with ``v = max(1 - kappa², 1/n) / n``,
+      which is Cohen's large-sample variance ``p_o(1 - p_o) / (n (1 - p_e)²)`` evaluated at chance agreement
+      ``p_e = 1/2`` (the entry does not carry ``p_e``). With many balanced classes chance agreement is lower and
+      the true variance smaller, so this margin errs on the lenient side; report intervals to tighten it. The
+      ``1/n`` floor keeps kappa = ±1 from claiming zero noise.
     * ``correlation``: Fisher's z, ``atanh(r)`` with variance ``1 / (n - 3)`` (``n - 3`` floored at 1,
-      ``|r|`` clipped at 0.9999); the margin is reported back on the correlation scale.
+      ``|r|`` clipped at ``1 - 1/(n + 1)`` so a perfect baseline on a few items does not forbid any drop); the
+      margin is reported back on the correlation scale.
     * ``error`` and ``cost`` (higher is worse): when both entries carry a 95 % interval, the standard errors
       are read from the interval widths and combined as above; otherwise a relative tolerance ``rel_tol`` of
       the baseline value.

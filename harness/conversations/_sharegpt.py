@@ -68,6 +68,7 @@ _ROLE_MAP = {
 }
 _PART_SUFFIX = re.compile(r"_\d+$")
 _WS = re.compile(r"[ \t\n\r]*")
+_DELIMITERS = frozenset(",] \t\n\r")
 
 
 def sharegpt_account_id(conversation_id: str, *, buckets: int = DEFAULT_ACCOUNT_BUCKETS) -> str:
@@ -142,7 +143,8 @@ def iter_json_array(
     """Yield the elements of a JSON array read incrementally from a text stream.
 
     A stream that ends inside the array (a cut-off file) is not an error: every complete element before the
-    cut is yielded and ``report.truncated`` is set.
+    cut is yielded and ``report.truncated`` is set. A syntax error in the last element cannot be told apart
+    from a cut and is treated as one; elsewhere it raises once the element would exceed ``max_record_chars``.
 
     Args:
         stream: Text stream positioned at the array.
@@ -215,8 +217,14 @@ def iter_json_array(
                 buf, eof = refill(pos, max(chunk_chars, len(buf) - pos))
                 pos = 0
                 continue
-            # A scalar decoded right at the buffer's end could be a prefix of a longer number or literal.
-            if end == len(buf) and not eof and not isinstance(obj, dict | list | str):
+            # A number near the buffer's end may be a prefix of a longer one ("-1" of "-1.5e3"): without a
+            # delimiter after it, read on before trusting it.
+            if (
+                not eof
+                and not isinstance(obj, dict | list | str)
+                and (end == len(buf) or buf[end] not in _DELIMITERS)
+                and len(buf) - pos <= max_record_chars
+            ):
                 buf, eof = refill(pos, chunk_chars)
                 pos = 0
                 continue

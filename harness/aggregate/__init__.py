@@ -45,6 +45,7 @@ from harness.aggregate._figures import (
 from harness.aggregate._privacy import PrivacyPolicy, WalledTable, wall_cells
 from harness.aggregate._rollup import FACT_COLUMNS, Aggregate, aggregate_facts, explode_links, read_facts
 from harness.aggregate._run import PUBLISHED_2025_02_10, Analysis, analyze_aggregate, analyze_release, write_analysis
+from harness.aggregate._synthetic import synthetic_facts
 
 __all__ = [
     "AUGMENTATION",
@@ -79,6 +80,7 @@ __all__ = [
     "plot_use_by_wage",
     "read_facts",
     "skills_distribution",
+    "synthetic_facts",
     "top_occupations",
     "top_tasks",
     "use_by_job_zone",

@@ -22,7 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.llm._anthropic import RETRYABLE_STATUS, AnthropicLLM, BatchResult, BatchStatus, RetryPolicy
+from harness.llm._anthropic import (
+    MAX_BATCH_REQUESTS,
+    RETRYABLE_STATUS,
+    AnthropicLLM,
+    BatchResult,
+    BatchStatus,
+    RetryPolicy,
+)
 from harness.llm._cache import DEFAULT_CACHE_FILE, AnswerCache, CachedAnswer, CachedLLM, CacheStats
 from harness.llm._inspect import InspectLLM
 from harness.llm._pricing import BATCH_DISCOUNT, PRICES, PRICES_AS_OF, ModelPrice, estimate_cost, price_for
@@ -33,6 +40,7 @@ __all__ = [
     "BATCH_DISCOUNT",
     "DEFAULT_CACHE_FILE",
     "LLM",
+    "MAX_BATCH_REQUESTS",
     "PRICES",
     "PRICES_AS_OF",
     "RETRYABLE_STATUS",

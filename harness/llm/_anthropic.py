@@ -21,16 +21,18 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
-
-import anthropic
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from harness.errors import InputError
 from harness.llm._cache import AnswerCache
 from harness.llm._pricing import estimate_cost
 from harness.llm._types import LLMError, LLMRequest, LLMResponse, Usage, request_key
 
+if TYPE_CHECKING:
+    import anthropic
+
 __all__ = [
+    "MAX_BATCH_REQUESTS",
     "RETRYABLE_STATUS",
     "AnthropicLLM",
     "BatchResult",
@@ -41,6 +43,7 @@ __all__ = [
 log = logging.getLogger("harness.llm")
 
 RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504, 529})
+MAX_BATCH_REQUESTS = 100_000  # the API's per-batch limit; split larger jobs into shards
 
 
 class _DropRequestBodies(logging.Filter):
@@ -198,6 +201,8 @@ class AnthropicLLM:
     # -- plumbing -------------------------------------------------------------------------------------------
 
     def _client(self) -> tuple[anthropic.AsyncAnthropic, asyncio.Semaphore]:
+        import anthropic  # deferred: the SDK takes about a second to import
+
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._sdk is None or self._semaphore is None:
             # A new event loop (e.g. a second asyncio.run) cannot reuse the old loop's connections or semaphore.
@@ -219,6 +224,8 @@ class AnthropicLLM:
 
     async def _with_retries(self, what: str, call: Callable[[anthropic.AsyncAnthropic], Awaitable[_T]]) -> _T:
         """Run ``call(client)`` under the concurrency limit, retrying transient failures."""
+        import anthropic
+
         attempt = 0
         while True:
             attempt += 1
@@ -321,6 +328,8 @@ class AnthropicLLM:
         entries = {self.custom_id(r): {"custom_id": self.custom_id(r), "params": self._params(r)} for r in requests}
         if not entries:
             raise ValueError("submit_batch needs at least one request")
+        if len(entries) > MAX_BATCH_REQUESTS:
+            raise ValueError(f"a Message Batch holds at most {MAX_BATCH_REQUESTS} requests, got {len(entries)}")
         batch = await self._with_retries(
             "batches.create", lambda client: client.messages.batches.create(requests=list(entries.values()))
         )

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 
 try:
-    from tests.support.messages_server import MessagesServer, messages_server
-except ModuleNotFoundError:  # pytest run without the repository root on sys.path
+    import tests.support  # noqa: F401
+except ModuleNotFoundError:  # pytest put tests/, not the repository root, on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from tests.support.messages_server import MessagesServer, messages_server
 
 from harness.llm import AnthropicLLM, RetryPolicy
+
+# Importing the ``messages_api`` fixture into a conftest is how any test package gets the server.
+from tests.support.messages_server import MessagesServer, messages_api, messages_server  # noqa: F401
 
 # Fast retries: the retry tests check the order of waits, not their real-world length.
 FAST_RETRY = RetryPolicy(max_attempts=5, base_delay_s=0.01, max_delay_s=0.05, jitter=0.1)

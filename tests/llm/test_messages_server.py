@@ -77,7 +77,7 @@ def test_prompt_cache_simulation_respects_the_minimum_and_the_prefix():
         assert (server.cache_writes, server.cache_reads) == (2, 1)
 
 
-def test_unknown_paths_are_404(server):
-    client = _client(server)
+def test_unknown_paths_are_404(messages_api):
+    client = _client(messages_api)
     with pytest.raises(anthropic.NotFoundError):
         client.messages.batches.retrieve("msgbatch_nope")

@@ -1,0 +1,427 @@
+"""Invariants every metric must respect, run over all of them.
+
+* Order invariance: permuting the items (consistently across the inputs) leaves the result unchanged.
+* Symmetry: swapping the two sides leaves symmetric metrics unchanged (kappa, correlations, MSE, agreement) and
+  mirrors the directional ones (McNemar swaps b and c, paired differences change sign).
+* Degenerate inputs (empty, one item, constant) never raise and give the documented values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness.evaluate import (
+    PATTERNS,
+    MetricEntry,
+    binary_agreement,
+    cohen_kappa_score,
+    compare_runs,
+    fleiss_kappa,
+    gate,
+    krippendorff_alpha,
+    level_accuracy,
+    mcnemar_test,
+    paired_bootstrap_difference,
+    pattern_agreement,
+    rater_agreement,
+    reconstruction_scores,
+    set_accuracy_score,
+)
+
+NAN = math.nan
+Inputs = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One metric under test.
+
+    ``make(rng, n)`` returns per-item inputs as equal-length sequences; ``run(*inputs)`` returns a tuple of
+    numbers (the metric projected to what the invariants speak about). ``swap`` maps a result to what the
+    swapped inputs must give (identity for symmetric metrics); ``None`` means no symmetry to test.
+    """
+
+    name: str
+    make: Callable[[np.random.Generator, int], Inputs]
+    run: Callable[..., tuple[float, ...]]
+    swap: Callable[[tuple[float, ...]], tuple[float, ...]] | None = None
+    degenerate: dict[str, tuple[Inputs, tuple[float, ...]]] = field(default_factory=dict)
+
+
+def _same(result: tuple[float, ...]) -> tuple[float, ...]:
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ generators
+
+
+def _labels(rng: np.random.Generator, n: int, k: int = 4) -> tuple[list[str], list[str]]:
+    a = [f"c{v}" for v in rng.integers(0, k, size=n)]
+    b = [x if rng.random() < 0.6 else f"c{rng.integers(0, k)}" for x in a]
+    return a, b
+
+
+def _make_sets(rng: np.random.Generator, n: int) -> Inputs:
+    nodes = [f"n{i}" for i in range(6)]
+    y_true = [set(rng.choice(nodes, size=2, replace=False).tolist()) for _ in range(n)]
+    y_pred = [None if rng.random() < 0.1 else str(rng.choice(nodes)) for _ in range(n)]
+    groups = [str(rng.choice(["11", "15", "43"])) for _ in range(n)]
+    return y_true, y_pred, groups
+
+
+def _make_patterns(rng: np.random.Generator, n: int) -> Inputs:
+    gold = [str(p) for p in rng.choice(PATTERNS, size=n)]
+    pred = [g if rng.random() < 0.5 else str(rng.choice(PATTERNS)) for g in gold]
+    return gold, pred
+
+
+def _make_bools(rng: np.random.Generator, n: int) -> Inputs:
+    a = [bool(v) for v in rng.random(n) < 0.6]
+    b = [x if rng.random() < 0.7 else not x for x in a]
+    return a, b
+
+
+def _make_raters(rng: np.random.Generator, n: int) -> Inputs:
+    """Three raters as three per-item sequences, with some ratings missing."""
+    truth = rng.integers(0, 3, size=n)
+    cols = []
+    for _ in range(3):
+        col = [int(t) if rng.random() < 0.7 else int(rng.integers(0, 3)) for t in truth]
+        cols.append([None if rng.random() < 0.1 else v for v in col])
+    return tuple(cols)
+
+
+def _make_shares(rng: np.random.Generator, n: int) -> Inputs:
+    items = [f"t{i}" for i in range(n)]
+    x = rng.random(n)
+    y = x + rng.normal(0, 0.3, size=n)
+    # Items with share 0 are left out of the mapping, as a method that found none of them would.
+    return items, [float(v) if v > 0.1 else None for v in x], [float(abs(v)) if v > 0.1 else None for v in y]
+
+
+def _make_items(rng: np.random.Generator, n: int) -> Inputs:
+    gold = [str(p) for p in rng.choice(PATTERNS, size=n)]
+    occ = [bool(v) for v in rng.random(n) < 0.8]
+
+    def run(skill: float) -> dict[str, list[Any]]:
+        return {
+            "correct_top": [bool(v) for v in rng.random(n) < skill],
+            "correct_mid": [bool(v) for v in rng.random(n) < skill - 0.1],
+            "correct_base": [bool(v) for v in rng.random(n) < skill - 0.2],
+            "pred_pattern": [g if rng.random() < skill else str(rng.choice(PATTERNS)) for g in gold],
+            "pred_occupational": [o if rng.random() < skill else not o for o in occ],
+            "cost_usd": list(rng.random(n) * 0.01),
+        }
+
+    ids = [f"item-{i:03d}" for i in range(n)]
+    return ids, gold, occ, run(0.6), run(0.8)
+
+
+# ------------------------------------------------------------------------------------------------ runners
+
+
+def _frame(ids: list[str], gold: list[str], occ: list[bool], run: dict[str, list[Any]]) -> pd.DataFrame:
+    n = len(ids)
+    return pd.DataFrame(
+        {
+            "item_id": ids,
+            "split": ["test"] * n,
+            "major_group": [None] * n,
+            "pred_top": [None] * n,
+            "pred_mid": [None] * n,
+            "pred_base": [None] * n,
+            "invalid": [False] * n,
+            "gold_pattern": gold,
+            "gold_occupational": occ,
+            "input_tokens": [100] * n,
+            "output_tokens": [10] * n,
+            "latency_s": [1.0] * n,
+            **run,
+        }
+    )
+
+
+def _run_compare(ids, gold, occ, run_a, run_b) -> tuple[float, ...]:
+    # Item order is irrelevant because runs are matched (and sorted) by item_id before resampling; the candidate
+    # table is reversed here to exercise that matching.
+    a = _frame(ids, gold, occ, run_a)
+    b = _frame(ids, gold, occ, run_b).iloc[::-1]
+    result = compare_runs(a, b, n_resamples=100, seed=1)
+    verdict = {"worse": -1.0, "no detectable change": 0.0, "better": 1.0}[result.verdict]
+    return (verdict, *(v for m in result.metrics for v in (m.difference, m.ci_low, m.ci_high, m.p_value)))
+
+
+def _mirror_compare(result: tuple[float, ...]) -> tuple[float, ...]:
+    verdict, rest = result[0], result[1:]
+    out = [-verdict]
+    for i in range(0, len(rest), 4):
+        diff, low, high, p = rest[i : i + 4]
+        out.extend((-diff, -high, -low, p))
+    return tuple(out)
+
+
+def _run_reconstruction(items, x, y) -> tuple[float, ...]:
+    direct = {i: v for i, v in zip(items, x, strict=True) if v is not None}
+    cluster = {i: v for i, v in zip(items, y, strict=True) if v is not None}
+    r = reconstruction_scores(direct, cluster, level="task", aggregation="x")
+    return (r.pearson, r.spearman, r.kendall_tau_b, r.mse, r.n_both, r.n_union)
+
+
+def _swap_reconstruction(result: tuple[float, ...]) -> tuple[float, ...]:
+    return result
+
+
+def _run_level(y_true, y_pred, groups) -> tuple[float, ...]:
+    r = level_accuracy(y_true, y_pred, level="top", n_bootstrap=300, seed=4, groups=groups)
+    fields = (r.n, r.correct, r.accuracy, r.ci_low, r.ci_high, r.boot_low, r.boot_high, r.invalid)
+    return fields + tuple(v for g in r.by_group for v in (g.n, g.correct, g.boot_low, g.boot_high))
+
+
+def _run_pattern(gold, pred) -> tuple[float, ...]:
+    r = pattern_agreement(gold, pred)
+    return (r.accuracy, r.cohen_kappa, r.modes.accuracy, r.modes.cohen_kappa, r.binary.cohen_kappa, r.binary_excluded)
+
+
+def _run_binary(a, b) -> tuple[float, ...]:
+    r = binary_agreement(a, b)
+    return (r.accuracy, r.cohen_kappa, r.macro_f1)
+
+
+def _run_mcnemar(a, b) -> tuple[float, ...]:
+    r = mcnemar_test(a, b)
+    return (r.statistic, r.p_value, r.b, r.c)
+
+
+def _swap_mcnemar(result: tuple[float, ...]) -> tuple[float, ...]:
+    statistic, p, b, c = result
+    return (statistic, p, c, b)
+
+
+def _accuracy(t: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean(t == p)) if t.size else NAN
+
+
+def _run_bootstrap_point(truth, a, b) -> tuple[float, ...]:
+    r = paired_bootstrap_difference(_accuracy, truth, a, b, n_resamples=200, seed=2)
+    return (r.baseline, r.candidate, r.difference)
+
+
+def _run_raters(*cols) -> tuple[float, ...]:
+    ratings = list(zip(*cols, strict=True))
+    r = rater_agreement(ratings)
+    return (
+        r.percent_agreement,
+        r.cohen_kappa,
+        r.fleiss_kappa,
+        r.krippendorff_alpha,
+        fleiss_kappa(ratings),
+        krippendorff_alpha(ratings),
+        r.n_pairable,
+        r.n_complete,
+    )
+
+
+def _make_two_raters(rng: np.random.Generator, n: int) -> Inputs:
+    a, b = _labels(rng, n)
+    return [None if rng.random() < 0.1 else v for v in a], b
+
+
+CASES = [
+    Case(
+        "set_accuracy_score",
+        lambda rng, n: _make_sets(rng, n)[:2],
+        lambda t, p: (set_accuracy_score(t, p),),
+        degenerate={
+            "empty": (([], []), (NAN,)),
+            "single": (([{"a"}], ["a"]), (1.0,)),
+            "constant": (([{"a"}] * 4, [None] * 4), (0.0,)),
+        },
+    ),
+    Case(
+        "level_accuracy",
+        _make_sets,
+        _run_level,
+        degenerate={
+            "empty": (([], [], []), (0, 0, NAN, NAN, NAN, NAN, NAN, 0)),
+            # Wilson upper bound for 0/1 at 95 %: z²/(1 + z²) = 0.7935; one group with the same counts.
+            "single": (
+                ([{"a"}], ["b"], ["11"]),
+                (1, 0, 0.0, 0.0, pytest.approx(0.7935, abs=1e-4), 0.0, 0.0, 0, 1, 0, 0.0, 0.0),
+            ),
+            # 3/3 right: Wilson lower bound 3/(3 + z²) = 0.4385, bootstrap collapses to 1.
+            "constant": (
+                ([{"a"}] * 3, ["a"] * 3, ["11"] * 3),
+                (3, 3, 1.0, pytest.approx(0.4385, abs=1e-4), 1.0, 1.0, 1.0, 0, 3, 3, 1.0, 1.0),
+            ),
+        },
+    ),
+    Case(
+        "pattern_agreement",
+        _make_patterns,
+        _run_pattern,
+        swap=_same,
+        degenerate={
+            "empty": (([], []), (NAN, NAN, NAN, NAN, NAN, 0)),
+            "single": ((["learning"], ["learning"]), (1.0, NAN, 1.0, NAN, NAN, 0)),
+            "constant": ((["directive"] * 3, ["directive"] * 3), (1.0, NAN, 1.0, NAN, NAN, 0)),
+        },
+    ),
+    Case(
+        "binary_agreement",
+        _make_bools,
+        _run_binary,
+        swap=_same,
+        degenerate={
+            "empty": (([], []), (NAN, NAN, NAN)),
+            "single": (([True], [False]), (0.0, pytest.approx(0.0), 0.0)),
+            "constant": (([True] * 4, [True] * 4), (1.0, NAN, 1.0)),
+        },
+    ),
+    Case(
+        "cohen_kappa_score",
+        _make_two_raters,
+        lambda a, b: (cohen_kappa_score(a, b),),
+        swap=_same,
+        degenerate={
+            "empty": (([], []), (NAN,)),
+            "single": ((["a"], ["a"]), (NAN,)),
+            "constant": ((["a"] * 5, ["a"] * 5), (NAN,)),
+        },
+    ),
+    Case(
+        "rater_agreement",
+        _make_raters,
+        _run_raters,
+        # Reordering the raters is the symmetry of multi-rater coefficients.
+        swap=_same,
+        degenerate={
+            "empty": (([], [], []), (NAN, NAN, NAN, NAN, NAN, NAN, 0, 0)),
+            # One item, ratings a, a, b: pairwise kappas NaN, 0, 0 (Light's mean 0); Fleiss -0.5; alpha 0.
+            "single": ((["a"], ["a"], ["b"]), (pytest.approx(1 / 3), 0.0, pytest.approx(-0.5), 0.0, -0.5, 0.0, 1, 1)),
+            "constant": ((["a"] * 3, ["a"] * 3, ["a"] * 3), (1.0, NAN, NAN, NAN, NAN, NAN, 3, 3)),
+        },
+    ),
+    Case(
+        "reconstruction_scores",
+        _make_shares,
+        _run_reconstruction,
+        swap=_swap_reconstruction,
+        degenerate={
+            "empty": (([], [], []), (NAN, NAN, NAN, NAN, 0, 0)),
+            "single": ((["a"], [0.2], [0.5]), (NAN, NAN, NAN, pytest.approx(0.09), 1, 1)),
+            "constant": ((["a", "b", "c"], [0.3, 0.3, 0.3], [0.1, 0.5, 0.2]), (NAN, NAN, NAN, None, 3, 3)),
+        },
+    ),
+    Case(
+        "mcnemar_test",
+        _make_bools,
+        _run_mcnemar,
+        swap=_swap_mcnemar,
+        degenerate={
+            "empty": (([], []), (0.0, 1.0, 0, 0)),
+            "single": (([True], [False]), (0.0, 1.0, 1, 0)),
+            "constant": (([True] * 5, [True] * 5), (0.0, 1.0, 0, 0)),
+        },
+    ),
+    Case(
+        "paired_bootstrap_difference",
+        lambda rng, n: (_make_bools(rng, n)[0], *_make_bools(rng, n)),
+        _run_bootstrap_point,
+        swap=lambda r: (r[1], r[0], -r[2]),
+        degenerate={
+            "empty": (([], [], []), (NAN, NAN, NAN)),
+            "single": (([True], [True], [False]), (1.0, 0.0, -1.0)),
+            "constant": (([True] * 4, [True] * 4, [True] * 4), (1.0, 1.0, 0.0)),
+        },
+    ),
+    Case(
+        "compare_runs",
+        _make_items,
+        _run_compare,
+        swap=_mirror_compare,
+    ),
+]
+
+
+def _permute(inputs: Inputs, order: np.ndarray) -> Inputs:
+    out = []
+    for seq in inputs:
+        if isinstance(seq, dict):  # a per-run column table
+            out.append({k: [v[i] for i in order] for k, v in seq.items()})
+        else:
+            out.append([seq[i] for i in order])
+    return tuple(out)
+
+
+def _swap(case: Case, inputs: Inputs) -> Inputs:
+    if case.name == "rater_agreement":
+        return inputs[::-1]
+    if case.name in {"paired_bootstrap_difference", "compare_runs"}:
+        return (*inputs[:-2], inputs[-1], inputs[-2])
+    if case.name == "reconstruction_scores":
+        return (inputs[0], inputs[2], inputs[1])
+    return inputs[::-1]
+
+
+def _assert_same(got: tuple[float, ...], want: tuple[float, ...]) -> None:
+    assert len(got) == len(want)
+    for g, w in zip(got, want, strict=True):
+        if w is None:
+            continue
+        if isinstance(w, float) and math.isnan(w):
+            assert isinstance(g, float) and math.isnan(g), (got, want)
+        else:
+            assert g == (w if not isinstance(w, float) else pytest.approx(w, rel=1e-9, abs=1e-12)), (got, want)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_order_invariance(case: Case, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    inputs = case.make(rng, 60)
+    order = rng.permutation(60)
+    _assert_same(case.run(*_permute(inputs, order)), case.run(*inputs))
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.swap is not None], ids=lambda c: c.name)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_symmetry(case: Case, seed: int) -> None:
+    inputs = case.make(np.random.default_rng(seed), 60)
+    assert case.swap is not None
+    _assert_same(case.run(*_swap(case, inputs)), case.swap(case.run(*inputs)))
+
+
+@pytest.mark.parametrize(
+    ("case", "kind"),
+    [(c, kind) for c in CASES for kind in c.degenerate],
+    ids=lambda v: v.name if isinstance(v, Case) else v,
+)
+def test_degenerate_inputs(case: Case, kind: str) -> None:
+    inputs, expected = case.degenerate[kind]
+    result = case.run(*inputs)  # must not raise
+    if expected is not None:
+        _assert_same(result, expected)
+
+
+def test_every_case_covers_the_degenerate_kinds() -> None:
+    for case in CASES:
+        if case.name != "compare_runs":  # needs at least a table; its degenerate cases live in its own tests
+            assert set(case.degenerate) == {"empty", "single", "constant"}, case.name
+
+
+def test_gate_is_order_invariant() -> None:
+    names = [f"m{i}" for i in range(8)]
+    rng = np.random.default_rng(0)
+    base = {n: MetricEntry(float(rng.random()), "proportion", n=100) for n in names}
+    cur = {n: MetricEntry(float(rng.random()), "proportion", n=100) for n in names}
+    forward = {r.name: (r.status, r.margin) for r in gate(cur, base).rows}
+    shuffled_base = {n: base[n] for n in reversed(names)}
+    shuffled_cur = {n: cur[n] for n in rng.permutation(names)}
+    assert {r.name: (r.status, r.margin) for r in gate(shuffled_cur, shuffled_base).rows} == forward

@@ -53,9 +53,7 @@ def test_from_inspect_errors(messages, kwargs, match):
 
 
 def test_round_trip_through_inspect():
-    conv = Conversation(
-        "r", "a", (Message("system", "s"), Message("user", "question"), Message("assistant", "answer"))
-    )
+    conv = Conversation("r", "a", (Message("system", "s"), Message("user", "question"), Message("assistant", "answer")))
     converted = to_inspect_messages(conv)
     assert [type(m).__name__ for m in converted] == ["ChatMessageSystem", "ChatMessageUser", "ChatMessageAssistant"]
     assert from_inspect_messages(converted, id="r", account_id="a") == conv

@@ -39,7 +39,7 @@ RECORDS = [
     {"id": "r0", "conversations": [{"from": "human", "value": "naïve café — 1"}]},
     {"id": "r1", "n": 12345, "nested": {"a": [1, 2, {"b": "]},"}]}},
     [1, 2, 3],
-    "a string with \" and ] and },",
+    'a string with " and ] and },',
     {"id": "r4", "conversations": [{"from": "gpt", "value": "日本語のテキスト"}]},
 ]
 

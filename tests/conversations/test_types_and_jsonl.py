@@ -57,9 +57,7 @@ def test_conversation_validates_fields(kwargs, match):
 
 
 def test_user_text_and_turns():
-    conv = _conv(
-        ("system", "sys"), ("user", "  first  "), ("assistant", "reply"), ("user", ""), ("user", "second")
-    )
+    conv = _conv(("system", "sys"), ("user", "  first  "), ("assistant", "reply"), ("user", ""), ("user", "second"))
     assert user_text(conv) == "first\n\nsecond"
     assert user_text(conv, max_chars=3) == "fir"
     assert user_text(conv, sep=" | ") == "first | second"

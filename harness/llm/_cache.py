@@ -176,6 +176,8 @@ class CachedLLM:
 
     A hit returns ``cached=True`` with zero ``usage`` and zero cost (nothing new was billed); the usage of the
     original call is in ``original_usage``. A miss calls the backend and stores the answer once it is complete.
+    Identical requests that miss at the same moment each reach the backend (the first stored answer is kept);
+    deduplicate requests upstream when that matters.
 
     Args:
         llm: The backend to call on a miss.

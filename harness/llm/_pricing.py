@@ -52,6 +52,8 @@ def _standard(input_: float, output: float, cache_read: float | None = None) -> 
 PRICES: dict[str, ModelPrice] = {
     "claude-fable-5-1": _standard(10.0, 50.0, cache_read=0.25),
     "claude-fable-5": _standard(10.0, 50.0),
+    "claude-mythos-5-1": _standard(10.0, 50.0, cache_read=0.25),
+    "claude-mythos-5": _standard(10.0, 50.0),
     "claude-opus-5-5": _standard(4.0, 20.0, cache_read=0.20),
     "claude-opus-5": _standard(5.0, 25.0),
     "claude-opus-4-8": _standard(5.0, 25.0),
@@ -61,7 +63,8 @@ PRICES: dict[str, ModelPrice] = {
     "claude-opus-4-1": _standard(15.0, 75.0),
     "claude-opus-4": _standard(15.0, 75.0),
     "claude-opus-4-0": _standard(15.0, 75.0),
-    # Sonnet 5.5 cache reads were cut from 0.20 to 0.10 USD/MTok on 2026-10-07.
+    # Sonnet 5.5 cache reads were cut from 0.20 to 0.10 USD/MTok on 2026-10-07 (older copies of the model page
+    # still show 0.20).
     "claude-sonnet-5-5": _standard(2.0, 10.0, cache_read=0.10),
     "claude-sonnet-5": _standard(2.0, 10.0),
     "claude-sonnet-4-6": _standard(3.0, 15.0),

@@ -14,6 +14,20 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     gate = subparsers.add_parser(
         "gate",
@@ -31,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("baseline_dir", type=Path, help="run directory of the baseline (holds items.parquet)")
     compare.add_argument("candidate_dir", type=Path, help="run directory of the candidate (holds items.parquet)")
-    compare.add_argument("--confidence", type=float, default=0.95, help="interval coverage (default 0.95)")
-    compare.add_argument("--n-resamples", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    compare.add_argument("--confidence", type=_fraction, default=0.95, help="interval coverage (default 0.95)")
+    compare.add_argument("--n-resamples", type=_positive_int, default=2000, help="bootstrap resamples (default 2000)")
     compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     compare.set_defaults(func=_compare)
 

@@ -559,7 +559,7 @@ def compare_runs(
 
 
 def _fmt(value: float, digits: int = 3) -> str:
-    return "nan" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}f}"
 
 
 def format_comparison(comparison: Comparison) -> str:

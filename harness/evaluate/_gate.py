@@ -382,7 +382,12 @@ def gate(
 
 
 def _cell(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.4f}"
+    if math.isnan(value):
+        return "-"
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{value:.0f}"
+    # Small errors (e.g. an MSE of 0.0004) need significant digits, not fixed decimals.
+    return f"{value:.3g}" if 0 < abs(value) < 0.01 else f"{value:.4f}"
 
 
 def format_gate_table(result: GateResult) -> str:

@@ -328,8 +328,8 @@ def gate(
       the baseline value.
     * ``count``: informational; passes whenever the value is defined.
 
-    Any baseline metric missing from ``metrics`` fails (status ``"missing"``); an undefined (NaN) value on
-    either side fails (status ``"nan"``); a metric whose kind changed fails. ``z = 1.96`` gives a one-sided
+    Any baseline metric missing from ``metrics`` fails (status ``"missing"``); an undefined (NaN) or infinite
+    value on either side fails (status ``"nan"``); a metric whose kind changed fails. ``z = 1.96`` gives a one-sided
     2.5 % false-alarm rate per metric when nothing changed.
 
     Args:
@@ -354,9 +354,9 @@ def gate(
         if cur is None:
             rows.append(GateRow(name, base.kind, base.value, math.nan, math.nan, "missing", "not in current metrics"))
             continue
-        if math.isnan(base.value) or math.isnan(cur.value):
-            side = "current" if math.isnan(cur.value) else "baseline"
-            rows.append(GateRow(name, base.kind, base.value, cur.value, math.nan, "nan", f"{side} value is undefined"))
+        if not (math.isfinite(base.value) and math.isfinite(cur.value)):
+            side = "baseline" if math.isfinite(cur.value) else "current"
+            rows.append(GateRow(name, base.kind, base.value, cur.value, math.nan, "nan", f"{side} value is not finite"))
             continue
         if cur.kind != base.kind:
             rows.append(

@@ -128,6 +128,7 @@ def test_missing_nan_kind_change_and_extra() -> None:
     result = gate(cur, base)
     statuses = {r.name: r.status for r in result.rows}
     assert statuses == {"a": "missing", "b": "nan", "c": "fail", "d": "nan", "n": "pass"}
+    assert gate({"a": MetricEntry(math.inf, "error")}, {"a": MetricEntry(0.1, "error")}).rows[0].status == "nan"
     assert "baseline" in _row(result, "d").reason and "kind changed" in _row(result, "c").reason
     assert result.extra == ("new",)
     assert not result.passed

@@ -97,7 +97,7 @@ class EconomicIndexRelease:
         path: The release folder.
         task_statements: O*NET 20.1 task statements, one row per Task ID: ``task_id`` (int), ``soc_code``
             (O*NET-SOC 2010 code), ``title`` (occupation title), ``statement``, ``statement_key``
-            (normalised text), ``task_type`` ("Core", "Supplemental" or None).
+            (normalised text), ``task_type`` ("Core", "Supplemental", or missing).
         statements: One row per distinct statement: ``statement_key``, ``statement``, ``task_ids`` and
             ``soc_codes`` (sorted tuples), ``n_occupations``. Same layout as ``OnetRelease.statements``, so
             it serves as the task → occupation links table of the aggregation stage.

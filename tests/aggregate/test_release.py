@@ -86,3 +86,23 @@ def test_cli_writes_tables_figures_and_summary(tmp_path: Path) -> None:
         assert (tmp_path / "tables" / f"{name}.csv").stat().st_size > 0
         assert json.loads((tmp_path / "tables" / f"{name}.json").read_text())["rows"]
     assert (tmp_path / "figures" / "v2_category_shares.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_cli_fact_table_behind_the_wall(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.aggregate import synthetic_facts
+
+    release = load_economic_index("2025_02_10", data_dir=FIXTURE)
+    facts_path = tmp_path / "facts.parquet"
+    synthetic_facts(3000, release.statements, n_accounts=200, seed=3).to_parquet(facts_path)
+    out = tmp_path / "out"
+    args = ["--data-dir", str(FIXTURE), "analyze", "--facts", str(facts_path), "--out", str(out)]
+    assert main([*args, "--min-conversations", "20"]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["policy"] == {"min_conversations": 20, "min_accounts": 5}
+    assert summary["released_conversations"] + summary["not_classified_or_below_threshold"] == 3000
+    tasks = json.loads((out / "tables" / "tasks.json").read_text())
+    assert tasks["policy"]["min_conversations"] == 20
+    assert all(row["conversations"] >= 20 for row in tasks["rows"])
+    capsys.readouterr()
+    assert main([*args, "--min-conversations", "10"]) == 1
+    assert "may be raised but not lowered" in capsys.readouterr().err

@@ -9,6 +9,9 @@ Every pipeline step talks to a model through :class:`LLM`: ``await llm.complete(
 - ``inspect:<provider/model>`` – :class:`InspectLLM`, any model inspect-ai can reach (``inspect:mockllm/model``
   for offline tests).
 
+Sentence-transformers models shipped inside PyPI packages are loaded offline by :class:`Embedder`, which also
+caches embedding matrices on disk.
+
 :class:`CachedLLM` puts an :class:`AnswerCache` (SQLite, shared by tasks and processes) in front of any backend;
 :func:`get_llm` builds either from a spec string::
 
@@ -31,6 +34,7 @@ from harness.llm._anthropic import (
     RetryPolicy,
 )
 from harness.llm._cache import DEFAULT_CACHE_FILE, AnswerCache, CachedAnswer, CachedLLM, CacheStats
+from harness.llm._embedding import EMBEDDING_MODELS, Embedder, canonical_model_name, model_path
 from harness.llm._inspect import InspectLLM
 from harness.llm._pricing import BATCH_DISCOUNT, PRICES, PRICES_AS_OF, ModelPrice, estimate_cost, price_for
 from harness.llm._types import LLM, LLMError, LLMRequest, LLMResponse, Usage, request_key, sha256_text
@@ -39,6 +43,7 @@ __all__ = [
     "BACKENDS",
     "BATCH_DISCOUNT",
     "DEFAULT_CACHE_FILE",
+    "EMBEDDING_MODELS",
     "LLM",
     "MAX_BATCH_REQUESTS",
     "PRICES",
@@ -51,6 +56,7 @@ __all__ = [
     "CacheStats",
     "CachedAnswer",
     "CachedLLM",
+    "Embedder",
     "InspectLLM",
     "LLMError",
     "LLMRequest",
@@ -58,8 +64,10 @@ __all__ = [
     "ModelPrice",
     "RetryPolicy",
     "Usage",
+    "canonical_model_name",
     "estimate_cost",
     "get_llm",
+    "model_path",
     "price_for",
     "request_key",
     "sha256_text",

@@ -11,10 +11,14 @@ Public API:
 from harness.taxonomy._fetch import FetchError, fetch_onet_release
 from harness.taxonomy._hierarchy import Hierarchy, Node
 from harness.taxonomy._onet import OnetRelease, load_onet, release_dirname, resolve_onet_dir
+from harness.taxonomy._patterns import AUGMENTATION, AUTOMATION, PATTERNS, pattern_mode
 from harness.taxonomy._soc import SOC_MAJOR_GROUPS, major_group_of, normalise_statement
 from harness.taxonomy._work_activity import base_node_id, build_work_activity_hierarchy
 
 __all__ = [
+    "AUGMENTATION",
+    "AUTOMATION",
+    "PATTERNS",
     "SOC_MAJOR_GROUPS",
     "FetchError",
     "Hierarchy",
@@ -26,6 +30,7 @@ __all__ = [
     "load_onet",
     "major_group_of",
     "normalise_statement",
+    "pattern_mode",
     "release_dirname",
     "resolve_onet_dir",
 ]

@@ -67,6 +67,7 @@ class OnetRelease:
     - ``gwas``: ``gwa_id``, ``title``, ``description`` (only GWAs that have IWAs).
     - ``job_zones``: ``soc_code``, ``job_zone`` (int 1–5).
     - ``skills``: ``soc_code``, ``element_id``, ``skill``, ``importance`` (1–5), ``level`` (0–7).
+    - ``skill_reference``: ``element_id``, ``skill``, ``description`` for every rated skill.
     """
 
     release: str
@@ -81,6 +82,7 @@ class OnetRelease:
     gwas: pd.DataFrame = field(repr=False)
     job_zones: pd.DataFrame = field(repr=False)
     skills: pd.DataFrame = field(repr=False)
+    skill_reference: pd.DataFrame = field(repr=False)
 
     @property
     def skill_names(self) -> tuple[str, ...]:
@@ -141,6 +143,7 @@ def load_onet(
     major_groups = _major_groups(occupations, tasks)
     dwas, iwas, gwas = _load_work_activities(files)
     task_dwas = _load_task_dwas(files, tasks, dwas)
+    skills = _load_skills(files)
     return OnetRelease(
         release=release,
         source=path,
@@ -153,7 +156,8 @@ def load_onet(
         iwas=iwas,
         gwas=gwas,
         job_zones=_load_job_zones(files),
-        skills=_load_skills(files),
+        skills=skills,
+        skill_reference=_skill_reference(files, skills),
     )
 
 
@@ -293,6 +297,14 @@ def _load_task_dwas(files: ReleaseSource, tasks: pd.DataFrame, dwas: pd.DataFram
         line = int(frame.index[unknown_dwa.to_numpy().argmax()])
         raise InputError(where, "DWA ID not in DWA Reference.txt", line=line, field="DWA ID")
     frame["gwa_id"] = frame["iwa_id"].str.rsplit(".", n=1).str[0]
+    return frame.reset_index(drop=True)
+
+
+def _skill_reference(files: ReleaseSource, skills: pd.DataFrame) -> pd.DataFrame:
+    content = files.table("Content Model Reference.txt", ["Element ID", "Element Name", "Description"])
+    described = content.set_index("Element ID")["Description"]
+    frame = skills.drop_duplicates("element_id").sort_values("element_id")[["element_id", "skill"]]
+    frame["description"] = frame["element_id"].map(described).fillna("")
     return frame.reset_index(drop=True)
 
 

@@ -1,0 +1,116 @@
+"""Conversation features and the documented rules the offline backend uses for screening and patterns.
+
+The rules read only the shape and wording of the *user's* turns:
+
+* ``feedback_loop`` – a later user turn relays what the environment returned: an error trace, a compiler or
+  runtime message, or program output pasted back ("I get this error", ``Traceback``, ``Exception``...).
+* ``validation`` – the user asks to check, review, proofread or correct their own work ("is this correct",
+  "check my", "proofread", "review my", "any mistakes").
+* ``task_iteration`` – two or more user turns where later turns refine an output ("make it shorter",
+  "change", "instead", "rewrite", "add", "more ...").
+* ``learning`` – the opening turn seeks understanding (starts with what/why/how/explain/difference..., or is a
+  question) and does not ask for a deliverable.
+* ``directive`` – the opening turn asks for a deliverable (write, create, generate, draft, build...).
+* ``none`` – none of the above.
+
+Rules are checked in that order. Screening (is this plausibly work?) combines the embedding similarity to the
+nearest task statement with cues of personal or recreational use; its threshold is a parameter of
+:class:`~harness.classify.EmbeddingClassifier`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from harness.conversations import Conversation
+
+__all__ = ["ConversationFeatures", "extract_features", "rule_pattern"]
+
+_ERROR_RE = re.compile(
+    r"traceback \(most recent call last\)|\b\w*(error|exception)\b\s*[:(]|\berror\b.*\b(line|got|get|getting|shows?)\b"
+    r"|\bi (get|got|am getting|'m getting)\b.*\b(error|warning|exception|output)\b|\bstack ?trace\b"
+    r"|\bundefined\b|\bnot working\b|\bdoesn'?t work\b|\bfailed\b|\bsegmentation fault\b|^\s*at [\w.$]+\(",
+    re.IGNORECASE | re.MULTILINE,
+)
+_VALIDATION_RE = re.compile(
+    r"\b(is (this|it|that) (correct|right|good|ok)|check (my|this|if|whether|the following)|proof-?read"
+    r"|review (my|this|the following)|any (mistakes|errors)|correct (my|the) (grammar|spelling|mistakes)"
+    r"|grammar check|feedback on (my|this)|improve (my|this)|fix (my|the) grammar|evaluate (my|this))\b",
+    re.IGNORECASE,
+)
+_REFINE_RE = re.compile(
+    r"\b(make it|make this|shorter|longer|more (formal|casual|concise|detailed)|less|instead|rewrite|rephrase"
+    r"|change|add|remove|update|modify|revise|again|another (version|one)|can you (also|now)|now (make|add|write)"
+    r"|continue|expand|simplify|edit)\b",
+    re.IGNORECASE,
+)
+_QUESTION_START_RE = re.compile(
+    r"^\s*(what|why|how|when|where|which|who|is|are|can|could|does|do|should|explain|tell me about|describe"
+    r"|difference between|what's|whats|define|compare)\b",
+    re.IGNORECASE,
+)
+_DELIVERABLE_RE = re.compile(
+    r"\b(write|create|generate|draft|compose|build|make|design|develop|implement|produce|prepare|give me|list"
+    r"|suggest|translate|summari[sz]e|convert|code|plan|outline)\b",
+    re.IGNORECASE,
+)
+_PERSONAL_RE = re.compile(
+    r"\b(my (girlfriend|boyfriend|wife|husband|mom|dad|friend|kids?|son|daughter|crush)|birthday|joke|poem about me"
+    r"|role-?play|pretend (you are|to be)|let'?s play|game|dating|tinder|horoscope|dream|i feel|lonely|recipe"
+    r"|jailbreak|dan mode|ignore (all|previous) instructions|song lyrics)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ConversationFeatures:
+    """Countable facts about a conversation's user turns (no text is kept)."""
+
+    n_user_turns: int
+    first_turn_chars: int
+    later_error_turns: int
+    any_error: bool
+    validation_request: bool
+    refinement_turns: int
+    opens_with_question: bool
+    asks_deliverable: bool
+    personal_cues: int
+    has_code: bool
+
+
+def extract_features(conversation: Conversation) -> ConversationFeatures:
+    """Compute :class:`ConversationFeatures` from the user's turns."""
+    turns = [m.content for m in conversation.messages if m.role == "user" and m.content.strip()]
+    first = turns[0] if turns else ""
+    later = turns[1:]
+    opening = first[:400]
+    return ConversationFeatures(
+        n_user_turns=len(turns),
+        first_turn_chars=len(first),
+        later_error_turns=sum(1 for t in later if _ERROR_RE.search(t)),
+        any_error=any(_ERROR_RE.search(t) for t in turns),
+        validation_request=any(_VALIDATION_RE.search(t[:600]) for t in turns),
+        refinement_turns=sum(1 for t in later if _REFINE_RE.search(t[:300])),
+        opens_with_question=bool(_QUESTION_START_RE.search(opening)) or opening.rstrip().endswith("?"),
+        asks_deliverable=bool(_DELIVERABLE_RE.search(opening)),
+        personal_cues=sum(len(_PERSONAL_RE.findall(t[:1000])) for t in turns),
+        has_code="```" in "".join(turns) or bool(re.search(r"[{};]\s*\n", "".join(turns))),
+    )
+
+
+def rule_pattern(features: ConversationFeatures) -> str:
+    """Collaboration pattern by the ordered rules in the module docstring."""
+    if features.later_error_turns > 0 or (features.n_user_turns == 1 and features.any_error and features.has_code):
+        return "feedback_loop"
+    if features.validation_request:
+        return "validation"
+    if features.n_user_turns >= 2 and features.refinement_turns >= 1 and features.asks_deliverable:
+        return "task_iteration"
+    if features.opens_with_question and not features.asks_deliverable:
+        return "learning"
+    if features.asks_deliverable:
+        return "directive"
+    if features.opens_with_question:
+        return "learning"
+    return "none"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+# The pattern vocabulary lives with the taxonomy; it is re-exported here because every metric speaks it.
+from harness.taxonomy import AUGMENTATION, AUTOMATION, PATTERNS, pattern_mode
 
 __all__ = [
     "AUGMENTATION",
@@ -30,31 +32,8 @@ __all__ = [
     "pattern_mode",
 ]
 
-PATTERNS: tuple[str, ...] = ("directive", "feedback_loop", "task_iteration", "learning", "validation", "none")
-"""The six collaboration patterns, in the order used for confusion matrices."""
-AUTOMATION: frozenset[str] = frozenset({"directive", "feedback_loop"})
-"""Patterns where the model does the work with little human involvement."""
-AUGMENTATION: frozenset[str] = frozenset({"task_iteration", "learning", "validation"})
-"""Patterns where the human and the model work on the task together."""
 MODES: tuple[str, ...] = ("automation", "augmentation", "none")
 """The three modes a pattern maps to, in confusion-matrix order."""
-
-Mode = Literal["automation", "augmentation", "none"]
-
-
-def pattern_mode(pattern: str) -> Mode:
-    """Map a collaboration pattern to ``"automation"``, ``"augmentation"`` or ``"none"``.
-
-    Raises:
-        ValueError: When ``pattern`` is not one of :data:`PATTERNS`.
-    """
-    if pattern in AUTOMATION:
-        return "automation"
-    if pattern in AUGMENTATION:
-        return "augmentation"
-    if pattern == "none":
-        return "none"
-    raise ValueError(f"unknown collaboration pattern {pattern!r}; expected one of {', '.join(PATTERNS)}")
 
 
 def _is_missing(value: object) -> bool:

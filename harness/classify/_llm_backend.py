@@ -1,0 +1,533 @@
+"""The LLM backend: a model screens each conversation, walks the hierarchy and labels its facets.
+
+Steps per conversation (each a versioned prompt template, see :mod:`harness.classify._prompts`):
+
+1. **Summary** (optional, on by default) – the model reads the transcript once and writes a short summary that
+   leaves out names and identifying details; the later steps read the summary instead of the transcript. The
+   summary lives only in memory (and, like every answer, in the local answer cache when one is used); it is never
+   put in a result, a log record or an error message.
+2. **Screening** – could the request be part of someone's work? yes/no.
+3. **Traversal** – top → … → base, the model picks one child of the current node at each level. Options are
+   shown numbered in a shuffled order. The answer must name an option; near misses are recovered by normalised
+   matching (:func:`~harness.classify._prompts.match_option`); an answer that still matches nothing gets one retry
+   with a corrective note and is then recorded as invalid (``valid=False``, ``invalid_reason`` names the step),
+   never raised. A node with a single child is taken without asking. With ``top_k > 1`` the base level asks for up
+   to ``top_k`` options, best first. Skipped when screening says no, unless ``traverse_non_occupational``; run
+   when screening itself was invalid (an unknown verdict is not a no).
+4. **Collaboration pattern** – one of :data:`harness.taxonomy.PATTERNS`, for every conversation.
+5. **Skills** – any subset of the given O*NET skills, or none; occupational (or unscreened) conversations only.
+
+**Shuffling and prompt caching.** The long shared part of each request (instructions and option list) is the
+system prompt, which backends prompt-cache; the per-item part (summary) is the user turn. A fresh random order per
+conversation would make every system prompt unique and defeat the cache, so by default each option list has
+``order_variants`` (4) seeded orders and every conversation draws one of them with a generator seeded by
+``(seed, conversation id, node)``. ``order_variants=None`` gives every conversation its own order (no caching of
+option lists). Either way the same seed gives the same requests.
+
+**Failures.** Unmatched answers never raise. A model call rejected as a bad request (HTTP 400/413/422, e.g. a
+prompt over the context limit) marks that conversation invalid; any other :class:`~harness.llm.LLMError`
+(authentication, retries exhausted) propagates, since it would affect every conversation alike.
+
+Tokens (input, output, cache reads and writes), estimated cost and model latency are summed over every call made
+for a conversation, retries included; answers served from the answer cache count zero tokens and zero cost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import random
+import re
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from harness.classify._prompts import (
+    PROMPT_VERSIONS,
+    STEPS,
+    PromptTemplate,
+    load_prompt,
+    match_option,
+    normalise_answer,
+)
+from harness.classify._types import Classification
+from harness.conversations import Conversation
+from harness.llm import LLM, LLMError, LLMRequest, LLMResponse, Usage
+from harness.taxonomy import PATTERNS, Hierarchy, Node
+
+__all__ = ["METHOD_VERSION", "LLMClassifier"]
+
+METHOD_VERSION = "llm-traversal/1"
+_T = TypeVar("_T")
+# Rejections that concern this one request; everything else (auth, exhausted retries) concerns the whole run.
+_PER_REQUEST_STATUS = frozenset({400, 413, 422})
+_RULE_ONE = "Reply with the title of exactly one option as written in the list (without its number), and nothing else."
+_RULE_MANY = (
+    "Reply with up to {k} option titles, best first, one per line, each as written in the list (without its "
+    "number), and nothing else."
+)
+
+
+@dataclass
+class _Run:
+    """Book-keeping of one conversation's classification (mutable, never leaves this module)."""
+
+    conversation_id: str
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    cost_unknown: bool = False
+    latency_s: float = 0.0
+    calls: int = 0
+    step: str = ""
+    failures: list[str] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def add(self, response: LLMResponse) -> None:
+        self.calls += 1
+        self.usage = self.usage + response.usage
+        self.latency_s += response.latency_s
+        if response.cost_usd is None:
+            self.cost_unknown = True
+        else:
+            self.cost_usd += response.cost_usd
+
+
+def _transcript(conv: Conversation, max_chars: int) -> str:
+    """The conversation as ``Role: text`` paragraphs, its middle cut out when longer than ``max_chars``."""
+    text = "\n\n".join(f"{m.role.capitalize()}: {m.content.strip()}" for m in conv.messages if m.content.strip())
+    if len(text) <= max_chars:
+        return text
+    # The opening states the task and the end shows how it went; the middle is what can go.
+    head, tail = max_chars * 2 // 3, max_chars // 3
+    return f"{text[:head]}\n\n[... {len(text) - head - tail} characters left out ...]\n\n{text[-tail:]}"
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    one_line = " ".join(text.split())
+    return one_line if len(one_line) <= limit else one_line[: limit - 1] + "…"
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + " …"
+
+
+def _numbered(labels: Sequence[str], details: Sequence[str] = ()) -> str:
+    lines = []
+    for i, label in enumerate(labels, 1):
+        lines.append(f"{i}. {label}")
+        if i - 1 < len(details) and details[i - 1]:
+            lines.append(f"   {details[i - 1]}")
+    return "\n".join(lines)
+
+
+def _parse_yes_no(text: str) -> bool | None:
+    words = normalise_answer(text).split()
+    if words and words[0] in ("yes", "no"):
+        return words[0] == "yes"
+    return None
+
+
+_LIST_SPLIT = re.compile(r"[\n;,]+")
+
+
+def _match_many(text: str, labels: Sequence[str], limit: int) -> tuple[int, ...] | None:
+    """Up to ``limit`` distinct options named one per line (unmatched lines are skipped); None if none match."""
+    found: list[int] = []
+    for line in text.splitlines():
+        if line.strip():
+            index = match_option(line, labels)
+            if index is not None and index not in found:
+                found.append(index)
+    return tuple(found[:limit]) or None
+
+
+def _parse_skills(text: str, names: Sequence[str]) -> tuple[int, ...] | None:
+    """Indices of the skills named (one per line, or separated by commas/semicolons); () for "none"."""
+    if normalise_answer(text) in ("none", "no skills", "none of them", "none of the listed skills"):
+        return ()
+    found: list[int] = []
+    for part in _LIST_SPLIT.split(text):
+        if not part.strip() or normalise_answer(part) == "none":
+            continue
+        index = match_option(part, names)
+        if index is None:
+            return None  # any unknown name makes the whole answer suspect: ask again
+        if index not in found:
+            found.append(index)
+    return tuple(found) if found else None
+
+
+class LLMClassifier:
+    """Classify conversations with a language model (the method is described in the module docstring).
+
+    Args:
+        hierarchy: The hierarchy to walk (any number of levels).
+        llm: The model backend (:func:`harness.llm.get_llm`; wrap it in :class:`~harness.llm.CachedLLM` so re-runs
+            are free and a killed run resumes).
+        skills: ``(name, description)`` pairs of the skills to choose from, e.g. the 35 rows of
+            ``load_onet(...).skill_reference``; empty disables the skills step.
+        seed: Seed of the option orders (recorded in :meth:`describe`).
+        summarise: Run the summary step and feed the summary, not the transcript, to the later steps.
+        top_k: Options to ask for at the base level (best first); 1 asks for a single answer.
+        max_concurrency: Conversations classified at once (the backend may limit requests further).
+        traverse_non_occupational: Walk the hierarchy (and pick skills) even when screening says no.
+        order_variants: Seeded option orders per option list that conversations draw from; ``None`` for a
+            separate order per conversation (see the module docstring for why the default is 4).
+        max_transcript_chars: Longer transcripts lose their middle before the model reads them.
+        description_chars: Option descriptions above the base level are cut to about this length.
+        temperature: Sampling temperature, or None for the model's default (current models accept only that).
+        prompt_versions: Step → template version, overriding :data:`~harness.classify._prompts.PROMPT_VERSIONS`.
+
+    Raises:
+        ValueError: A bad option value, duplicate skill names, or an unknown prompt version.
+    """
+
+    def __init__(
+        self,
+        hierarchy: Hierarchy,
+        llm: LLM,
+        *,
+        skills: Sequence[tuple[str, str]] = (),
+        seed: int = 0,
+        summarise: bool = True,
+        top_k: int = 1,
+        max_concurrency: int = 8,
+        traverse_non_occupational: bool = False,
+        order_variants: int | None = 4,
+        max_transcript_chars: int = 24_000,
+        description_chars: int = 200,
+        temperature: float | None = None,
+        prompt_versions: Mapping[str, str] | None = None,
+    ):
+        if not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"top_k must be a positive int, got {top_k!r}")
+        if not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise ValueError(f"max_concurrency must be a positive int, got {max_concurrency!r}")
+        if order_variants is not None and (not isinstance(order_variants, int) or order_variants < 1):
+            raise ValueError(f"order_variants must be None or a positive int, got {order_variants!r}")
+        if max_transcript_chars < 1000:
+            raise ValueError(f"max_transcript_chars must be >= 1000, got {max_transcript_chars}")
+        if description_chars < 0:
+            raise ValueError(f"description_chars must be >= 0, got {description_chars}")
+        names = [name for name, _ in skills]
+        if len(set(names)) != len(names) or not all(names):
+            raise ValueError("skill names must be non-empty and distinct")
+        versions = dict(PROMPT_VERSIONS)
+        unknown = set(prompt_versions or {}) - set(STEPS)
+        if unknown:
+            raise ValueError(f"unknown steps in prompt_versions: {sorted(unknown)}; steps are {STEPS}")
+        versions.update(prompt_versions or {})
+        self.hierarchy = hierarchy
+        self.llm = llm
+        self.skills: tuple[tuple[str, str], ...] = tuple((str(n), str(d)) for n, d in skills)
+        self.seed = int(seed)
+        self.summarise = bool(summarise)
+        self.top_k = top_k
+        self.max_concurrency = max_concurrency
+        self.traverse_non_occupational = bool(traverse_non_occupational)
+        self.order_variants = order_variants
+        self.max_transcript_chars = max_transcript_chars
+        self.description_chars = description_chars
+        self.temperature = temperature
+        self.templates: dict[str, PromptTemplate] = {step: load_prompt(step, versions[step]) for step in STEPS}
+        pattern_names = tuple(name for name, _ in self.templates["pattern"].options)
+        if set(pattern_names) != set(PATTERNS):
+            raise ValueError(f"prompt {self.templates['pattern'].name} must define exactly the patterns {PATTERNS}")
+        self._systems: dict[tuple[str, tuple[int, ...]], str] = {}
+
+    # -- Classifier protocol ------------------------------------------------------------------------------------
+
+    @property
+    def spec(self) -> str:
+        return f"{self.llm.backend}:{self.llm.model_id}"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "backend": self.llm.backend,
+            "model": self.llm.model_id,
+            "method": METHOD_VERSION,
+            "hierarchy_id": self.hierarchy.id,
+            "seed": self.seed,
+            "config": {
+                "summarise": self.summarise,
+                "top_k": self.top_k,
+                "traverse_non_occupational": self.traverse_non_occupational,
+                "order_variants": self.order_variants,
+                "max_transcript_chars": self.max_transcript_chars,
+                "description_chars": self.description_chars,
+                "temperature": self.temperature,
+                "max_concurrency": self.max_concurrency,
+                "n_skills": len(self.skills),
+            },
+            "prompt_versions": {step: t.version for step, t in self.templates.items()},
+            "prompt_hashes": self.prompt_hashes(),
+        }
+
+    def prompt_hashes(self) -> dict[str, str]:
+        """Step → SHA-256 of the template in use."""
+        return {step: t.sha256 for step, t in self.templates.items()}
+
+    def classify(self, conversations: Sequence[Conversation]) -> list[Classification]:
+        """Classify ``conversations`` (order preserved), running up to ``max_concurrency`` of them at once.
+
+        Synchronous wrapper around :meth:`aclassify`; from async code (e.g. an inspect solver) await
+        :meth:`aclassify` instead.
+        """
+        conversations = list(conversations)
+        if not conversations:
+            return []
+
+        async def main() -> list[Classification]:
+            try:
+                return await self.aclassify(conversations)
+            finally:
+                closer = getattr(self.llm, "aclose", None)
+                if closer is not None:
+                    await closer()  # the HTTP client is tied to this event loop
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(main())
+        with ThreadPoolExecutor(max_workers=1) as pool:  # called from inside a running loop: use a fresh one
+            return pool.submit(asyncio.run, main()).result()
+
+    async def aclassify(self, conversations: Sequence[Conversation]) -> list[Classification]:
+        """Async :meth:`classify` (order preserved)."""
+        semaphore = asyncio.Semaphore(self.max_concurrency)
+
+        async def one(conv: Conversation) -> Classification:
+            async with semaphore:
+                return await self.aclassify_one(conv)
+
+        return list(await asyncio.gather(*(one(c) for c in conversations)))
+
+    async def aclassify_one(self, conv: Conversation) -> Classification:
+        """Classify one conversation."""
+        run = _Run(conv.id)
+        try:
+            return await self._pipeline(conv, run)
+        except LLMError as exc:
+            if exc.status_code not in _PER_REQUEST_STATUS:
+                raise
+            run.failures.append(f"{run.step}: model call rejected (HTTP {exc.status_code} {exc.error_type or ''})")
+            return self._result(conv, run, occupational=None)
+
+    # -- steps --------------------------------------------------------------------------------------------------
+
+    async def _pipeline(self, conv: Conversation, run: _Run) -> Classification:
+        transcript = _transcript(conv, self.max_transcript_chars)
+        item = f"<conversation>\n{transcript}\n</conversation>"
+        if self.summarise:
+            t = self.templates["summary"]
+            run.hashes["summary"] = t.sha256
+            response = await self._call(
+                run, conv, "summary", t, t.render_system(), t.render_user(transcript=transcript), max_tokens=400
+            )
+            summary = response.text.strip()
+            if summary and response.stop_reason != "max_tokens":
+                item = f"<summary>\n{summary}\n</summary>"
+        del transcript
+
+        t = self.templates["screening"]
+        run.hashes["screening"] = t.sha256
+        occupational = await self._ask(
+            run, conv, "screening", t, t.render_system(), t.render_user(item=item), _parse_yes_no, max_tokens=8
+        )
+
+        path: tuple[str, ...] = ()
+        top_k: tuple[str, ...] = ()
+        go_on = occupational is not False or self.traverse_non_occupational
+        if go_on:
+            run.hashes["traverse"] = self.templates["traverse"].sha256
+            path, top_k = await self._traverse(run, conv, item)
+
+        t = self.templates["pattern"]
+        run.hashes["pattern"] = t.sha256
+        names = [name for name, _ in t.options]
+        order = self._permutation("pattern", conv.id, len(names))
+        labels = [names[i] for i in order]
+        shown = "\n".join(f"{name}: {definition}" for name, definition in (t.options[i] for i in order))
+        system = self._system(("pattern", tuple(order)), lambda: t.render_system(options=shown))
+        choice = await self._ask(
+            run, conv, "pattern", t, system, t.render_user(item=item), lambda a: match_option(a, labels), max_tokens=16
+        )
+        pattern = labels[choice] if choice is not None else None
+
+        skills: tuple[str, ...] = ()
+        if self.skills and go_on:
+            skills = await self._skills(run, conv, item)
+        return self._result(
+            conv, run, occupational=occupational, path=path, top_k=top_k, pattern=pattern, skills=skills
+        )
+
+    async def _traverse(self, run: _Run, conv: Conversation, item: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        t = self.templates["traverse"]
+        levels = self.hierarchy.levels
+        parent: str | None = None
+        chosen: list[Node] = []
+        ranked: tuple[str, ...] = ()
+        for depth, level in enumerate(levels):
+            step = f"traverse.{level}"
+            children = self.hierarchy.children(parent)
+            if not children:
+                run.failures.append(f"{step}: node {parent} has no children to choose from")
+                return (), ()
+            k = self.top_k if depth == len(levels) - 1 else 1
+            if len(children) == 1:
+                pick, ranked = children[0], (children[0].id,)
+            else:
+                order = self._permutation(f"traverse|{parent or '<root>'}", conv.id, len(children))
+                options = [children[i] for i in order]
+                labels = [o.name for o in options]
+                rule = _RULE_ONE if k == 1 else _RULE_MANY.format(k=k)
+                base = depth == len(levels) - 1
+                details = [] if base else [_shorten(o.description, self.description_chars) for o in options]
+                if self.description_chars == 0:
+                    details = []
+                trail = " > ".join(n.name for n in chosen) or "nothing yet (this is the first level)"
+                fields = {"chosen": trail, "level": level, "options": _numbered(labels, details), "answer_rule": rule}
+                system = self._system(
+                    (f"traverse|{parent}|{k}", tuple(order)), functools.partial(t.render_system, **fields)
+                )
+                user = t.render_user(item=item, level=level, answer_rule=rule)
+                parse: Callable[[str], Any] = (
+                    functools.partial(match_option, options=labels)
+                    if k == 1
+                    else functools.partial(_match_many, labels=labels, limit=k)
+                )
+                answer = await self._ask(run, conv, step, t, system, user, parse, max_tokens=60 + 90 * k,
+                                         retry_fields={"answer_rule": rule})  # fmt: skip
+                if answer is None:
+                    return (), ()
+                picks = [options[answer]] if k == 1 else [options[i] for i in answer]
+                pick, ranked = picks[0], tuple(p.id for p in picks)
+            chosen.append(pick)
+            parent = pick.id
+        return tuple(n.id for n in chosen), ranked
+
+    async def _skills(self, run: _Run, conv: Conversation, item: str) -> tuple[str, ...]:
+        t = self.templates["skills"]
+        run.hashes["skills"] = t.sha256
+        order = self._permutation("skills", conv.id, len(self.skills))
+        shown = [self.skills[i] for i in order]
+        labels = [name for name, _ in shown]
+        system = self._system(
+            ("skills", tuple(order)),
+            lambda: t.render_system(options="\n".join(f"{n}: {_shorten(d, 300)}" for n, d in shown)),
+        )
+        answer = await self._ask(
+            run,
+            conv,
+            "skills",
+            t,
+            system,
+            t.render_user(item=item),
+            lambda a: _parse_skills(a, labels),
+            max_tokens=120,
+        )
+        if not answer:
+            return ()
+        picked = {labels[i] for i in answer}
+        return tuple(name for name, _ in self.skills if name in picked)  # canonical order, not the shown one
+
+    # -- plumbing -----------------------------------------------------------------------------------------------
+
+    def _permutation(self, key: str, conversation_id: str, n: int) -> list[int]:
+        """A seeded order of ``n`` options for this conversation (see "Shuffling" in the module docstring)."""
+        # String seeds are hashed with SHA-512 by ``random``, so orders are stable across processes and platforms.
+        draw = random.Random(f"{self.seed}|{conversation_id}|{key}")
+        rng = (
+            draw
+            if self.order_variants is None
+            else random.Random(f"{self.seed}|{key}|{draw.randrange(self.order_variants)}")
+        )
+        order = list(range(n))
+        rng.shuffle(order)
+        return order
+
+    def _system(self, key: tuple[str, tuple[int, ...]], render: Callable[[], str]) -> str:
+        if self.order_variants is None:
+            return render()
+        text = self._systems.get(key)
+        if text is None:
+            text = self._systems[key] = render()
+        return text
+
+    async def _call(
+        self, run: _Run, conv: Conversation, step: str, template: PromptTemplate, system: str, user: str,
+        *, max_tokens: int,
+    ) -> LLMResponse:  # fmt: skip
+        run.step = step
+        request = LLMRequest(
+            step=step,
+            system=system,
+            prompt=user,
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            prompt_hash=template.sha256,
+            metadata={"conversation_id": conv.id, "seed": self.seed, "template": template.name},
+        )
+        response = await self.llm.complete(request)
+        run.add(response)
+        return response
+
+    async def _ask(
+        self,
+        run: _Run,
+        conv: Conversation,
+        step: str,
+        template: PromptTemplate,
+        system: str,
+        user: str,
+        parse: Callable[[str], _T | None],
+        *,
+        max_tokens: int,
+        retry_fields: Mapping[str, str] | None = None,
+    ) -> _T | None:
+        """Ask, parse, retry once with a corrective note; None (and a recorded failure) when still unparseable."""
+        response = await self._call(run, conv, step, template, system, user, max_tokens=max_tokens)
+        value = parse(response.text)
+        if value is not None:
+            return value
+        note = template.render_retry(previous=_excerpt(response.text), **(retry_fields or {}))
+        response = await self._call(run, conv, step, template, system, f"{user}\n\n{note}", max_tokens=max_tokens)
+        value = parse(response.text)
+        if value is None:
+            run.failures.append(f"{step}: answer matched no option, also after one retry")
+        return value
+
+    def _result(
+        self,
+        conv: Conversation,
+        run: _Run,
+        *,
+        occupational: bool | None,
+        path: tuple[str, ...] = (),
+        top_k: tuple[str, ...] = (),
+        pattern: str | None = None,
+        skills: tuple[str, ...] = (),
+    ) -> Classification:
+        return Classification(
+            conversation_id=conv.id,
+            account_id=conv.account_id,
+            occupational=occupational,
+            path=path,
+            top_k=top_k,
+            pattern=pattern,
+            skills=skills,
+            valid=not run.failures,
+            invalid_reason="; ".join(run.failures) or None,
+            input_tokens=run.usage.input_tokens,
+            output_tokens=run.usage.output_tokens,
+            cache_read_tokens=run.usage.cache_read_tokens,
+            cache_write_tokens=run.usage.cache_write_tokens,
+            cost_usd=None if run.cost_unknown else run.cost_usd,
+            latency_s=run.latency_s,
+            prompt_hashes=run.hashes,
+        )

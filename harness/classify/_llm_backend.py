@@ -2,7 +2,8 @@
 
 Steps per conversation (each a versioned prompt template, see :mod:`harness.classify._prompts`):
 
-1. **Summary** (optional, on by default) – the model reads the transcript once and writes a short summary that
+1. **Summary** (optional, on by default) – the model reads the transcript once (the user's turns whole, long
+   assistant replies shortened to their opening, ``max_reply_chars``) and writes a short summary that
    leaves out names and identifying details; the later steps read the summary instead of the transcript. The
    summary lives only in memory (and, like every answer, in the local answer cache when one is used); it is never
    put in a result, a log record or an error message.
@@ -93,9 +94,20 @@ class _Run:
             self.cost_usd += response.cost_usd
 
 
-def _transcript(conv: Conversation, max_chars: int) -> str:
-    """The conversation as ``Role: text`` paragraphs, its middle cut out when longer than ``max_chars``."""
-    text = "\n\n".join(f"{m.role.capitalize()}: {m.content.strip()}" for m in conv.messages if m.content.strip())
+def _transcript(conv: Conversation, max_chars: int, max_reply_chars: int) -> str:
+    """The conversation as ``Role: text`` paragraphs; long assistant replies shortened, then the middle cut out
+    when the whole is longer than ``max_chars``."""
+    parts = []
+    for m in conv.messages:
+        content = m.content.strip()
+        if not content:
+            continue
+        if m.role == "assistant" and len(content) > max_reply_chars:
+            # The user's turns carry the request and how they steer; the replies only give context.
+            left_out = len(content) - max_reply_chars
+            content = f"{content[:max_reply_chars]} [... {left_out} more characters of this reply left out ...]"
+        parts.append(f"{m.role.capitalize()}: {content}")
+    text = "\n\n".join(parts)
     if len(text) <= max_chars:
         return text
     # The opening states the task and the end shows how it went; the middle is what can go.
@@ -179,6 +191,8 @@ class LLMClassifier:
         order_variants: Seeded option orders per option list that conversations draw from; ``None`` for a
             separate order per conversation (see the module docstring for why the default is 4).
         max_transcript_chars: Longer transcripts lose their middle before the model reads them.
+        max_reply_chars: Assistant replies are cut to their first ``max_reply_chars`` characters in the transcript
+            the model reads (the user's turns are kept whole); ``None`` keeps them whole.
         description_chars: Option descriptions above the base level are cut to about this length.
         temperature: Sampling temperature, or None for the model's default (current models accept only that).
         prompt_versions: Step → template version, overriding :data:`~harness.classify._prompts.PROMPT_VERSIONS`.
@@ -200,6 +214,7 @@ class LLMClassifier:
         traverse_non_occupational: bool = False,
         order_variants: int | None = 4,
         max_transcript_chars: int = 24_000,
+        max_reply_chars: int | None = 1_200,
         description_chars: int = 200,
         temperature: float | None = None,
         prompt_versions: Mapping[str, str] | None = None,
@@ -212,6 +227,8 @@ class LLMClassifier:
             raise ValueError(f"order_variants must be None or a positive int, got {order_variants!r}")
         if max_transcript_chars < 1000:
             raise ValueError(f"max_transcript_chars must be >= 1000, got {max_transcript_chars}")
+        if max_reply_chars is not None and max_reply_chars < 100:
+            raise ValueError(f"max_reply_chars must be None or >= 100, got {max_reply_chars}")
         if description_chars < 0:
             raise ValueError(f"description_chars must be >= 0, got {description_chars}")
         names = [name for name, _ in skills]
@@ -232,6 +249,7 @@ class LLMClassifier:
         self.traverse_non_occupational = bool(traverse_non_occupational)
         self.order_variants = order_variants
         self.max_transcript_chars = max_transcript_chars
+        self.max_reply_chars = max_reply_chars
         self.description_chars = description_chars
         self.temperature = temperature
         self.templates: dict[str, PromptTemplate] = {step: load_prompt(step, versions[step]) for step in STEPS}
@@ -259,6 +277,7 @@ class LLMClassifier:
                 "traverse_non_occupational": self.traverse_non_occupational,
                 "order_variants": self.order_variants,
                 "max_transcript_chars": self.max_transcript_chars,
+                "max_reply_chars": self.max_reply_chars,
                 "description_chars": self.description_chars,
                 "temperature": self.temperature,
                 "max_concurrency": self.max_concurrency,
@@ -321,7 +340,7 @@ class LLMClassifier:
     # -- steps --------------------------------------------------------------------------------------------------
 
     async def _pipeline(self, conv: Conversation, run: _Run) -> Classification:
-        transcript = _transcript(conv, self.max_transcript_chars)
+        transcript = _transcript(conv, self.max_transcript_chars, self.max_reply_chars or self.max_transcript_chars)
         item = f"<conversation>\n{transcript}\n</conversation>"
         if self.summarise:
             t = self.templates["summary"]

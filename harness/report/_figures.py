@@ -83,11 +83,12 @@ def level_accuracy_chart(levels: pd.DataFrame, *, confidence: float = 0.95) -> b
             if not math.isnan(a):  # label above the error bar so the two never overlap
                 ax.text(p, top + 0.015, f"{a:.2f}\nn={int(n)}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, [str(level) for level in level_order])
-    ax.set_ylim(0, 1.18)
+    ax.set_ylim(0, 1.3)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_xlabel("Hierarchy level")
     ax.set_ylabel("Accuracy (share of items, 0–1)")
     ax.set_title(f"Classification accuracy by hierarchy level ({confidence:.0%} Wilson intervals)")
-    ax.legend(loc="upper right", frameon=False)
+    ax.legend(loc="upper center", ncol=len(scorings), frameon=False)
     return _png(fig)
 
 

@@ -25,6 +25,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "harness.cli._demo",
     "harness.cli._gate",
     "harness.cli._goldset",
+    "harness.cli._report",
 )
 
 

@@ -28,7 +28,6 @@ from harness.taxonomy import SOC_MAJOR_GROUPS
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDSET = REPO / "goldsets" / "sharegpt_v1.jsonl"
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "report"
 N_ITEMS = 80
 LEVELS = ("top", "mid", "base")
 GROUPS = ("11", "13", "15", "25", "27", "43")

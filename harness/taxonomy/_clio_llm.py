@@ -1,0 +1,310 @@
+"""One level of the Clio-style build with a language model: neighbourhoods → candidates → dedupe → assign → rename.
+
+Rules the model cannot override (so every level is complete and the build is deterministic given seed + cache):
+
+* **Neighbourhoods**: k-means (seeded) over the level's vectors with ``round(n / neighbourhood_size)`` clusters.
+  Each proposal request shows the neighbourhood (most central first) and the ``contrast_items`` nearest items
+  outside it, and asks for ``max(1, round(target * |nb| / n * overshoot))`` candidates.
+* **Deduplication**: candidates whose names are equal after lower-casing and dropping punctuation are the same
+  candidate. The rest are clustered by cosine similarity of their embedded text (average linkage): into exactly
+  ``target`` clusters when there are more candidates than that, else only pairs closer than
+  ``duplicate_similarity``. The model writes one category for each cluster of two or more (the "merge" step).
+* **Assignment**: each child chooses among the ``assign_options`` candidates nearest to it, shown in an order
+  shuffled by ``random.Random(f"{seed}:{level}:{child id}")``.
+* **Answers**: an unreadable or out-of-range answer is retried once with a note on the format (a different
+  request, so it is cached separately); if the retry fails too, the fallback rule applies: proposals → the
+  requested number of members spread over the neighbourhood (most central first, then farthest-point), verbatim;
+  merge → the candidate nearest the cluster centroid; assignment → the nearest candidate by cosine; rename →
+  the working name is kept. Counts of invalid answers, retries and fallbacks go into the build metadata.
+* **Renaming** shows each parent the children it actually received (up to ``rename_max_children``, most central
+  first). Parents that received no child are dropped. Two parents left with the same name get " (2)", " (3)"...
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+from harness.llm import LLM, LLMRequest
+from harness.taxonomy._clio_common import CallStats, Item, ParentDraft, Timer, nearest_to_centroid, run_all, unit_rows
+from harness.taxonomy._clio_offline import compact_labels
+from harness.taxonomy._clio_prompts import (
+    ASSIGN_SYSTEM,
+    MAX_NAME_CHARS,
+    MERGE_SYSTEM,
+    PROMPT_HASHES,
+    PROPOSE_SYSTEM,
+    RENAME_SYSTEM,
+    Candidate,
+    format_assign,
+    format_merge,
+    format_propose,
+    format_rename,
+    parse_assign,
+    parse_candidates,
+    parse_named,
+)
+
+if TYPE_CHECKING:
+    from harness.taxonomy._clio import ClioConfig
+    from harness.taxonomy._clio_vectors import Vectoriser
+
+__all__ = ["LLMLevelBuilder"]
+
+log = logging.getLogger("harness.taxonomy.clio")
+_T = TypeVar("_T")
+STEPS = ("propose", "merge", "assign", "rename")
+_MAX_TOKENS = {"merge": 300, "assign": 16, "rename": 300}
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", name.lower()).split())
+
+
+def _short(text: str, limit: int = MAX_NAME_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0]
+
+
+def _named_answer(candidate: Candidate) -> str:
+    return f"<name>{_short(candidate.name)}</name><description>{candidate.description}</description>"
+
+
+@dataclass
+class LLMLevelBuilder:
+    """Builds levels with a model; keeps per-step call statistics and stage timings across levels."""
+
+    llm: LLM
+    vectoriser: Vectoriser
+    config: ClioConfig
+    progress: bool = False
+    stats: dict[str, CallStats] = field(default_factory=lambda: {s: CallStats() for s in STEPS})
+    timer: Timer = field(default_factory=Timer)
+    dedupe: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    async def _ask(
+        self, step: str, system: str, prompt_for: Callable[[bool], str], parse: Callable[[str], _T | None],
+        fallback_answer: str, max_tokens: int,
+    ) -> _T | None:
+        """Ask, validate, retry once; None means "apply the fallback rule"."""
+        stats = self.stats[step]
+        for retry in (False, True):
+            request = LLMRequest(
+                step=f"clio.{step}", system=system, prompt=prompt_for(retry), max_tokens=max_tokens,
+                prompt_hash=PROMPT_HASHES[step], metadata={"fallback_answer": fallback_answer},
+            )
+            response = await self.llm.complete(request)
+            stats.record(response)
+            value = parse(response.text)
+            if value is not None:
+                return value
+            stats.invalid += 1
+            stats.retried += int(not retry)
+        stats.fallbacks += 1
+        return None
+
+    async def _gather(self, factories: Sequence[Callable[[], Any]], desc: str) -> list[Any]:
+        return await run_all(factories, limit=self.config.concurrency, desc=desc, progress=self.progress)
+
+    async def build_level(
+        self, items: Sequence[Item], vectors: np.ndarray, target: int, level: str, level_index: int
+    ) -> tuple[list[ParentDraft], np.ndarray]:
+        """Parents for ``items`` and the parent index of each item (every parent has at least one child)."""
+        cfg = self.config
+        n = len(items)
+        started = time.perf_counter()
+        neighbourhoods = self._neighbourhoods(vectors, seed=cfg.seed + level_index)
+        self.timer.add(f"{level}.neighbourhoods", started)
+
+        started = time.perf_counter()
+        log.info("clio %s: proposing candidates in %d neighbourhoods of %d items", level, len(neighbourhoods), n)
+        proposals = await self._gather(
+            [self._propose_factory(items, vectors, nb, target, n) for nb in neighbourhoods],
+            desc=f"{level}: propose",
+        )
+        candidates = [c for group in proposals for c in group]
+        self.timer.add(f"{level}.propose", started)
+
+        started = time.perf_counter()
+        final = await self._deduplicate(candidates, target, level)
+        self.timer.add(f"{level}.dedupe", started)
+
+        started = time.perf_counter()
+        log.info("clio %s: assigning %d items to %d candidates", level, n, len(final))
+        parent_vectors = self.vectoriser.encode([c.text for c in final])
+        similarity = vectors @ parent_vectors.T
+        choices = await self._gather(
+            [self._assign_factory(items[i], similarity[i], final, level) for i in range(n)], desc=f"{level}: assign"
+        )
+        assignment = np.asarray(choices, dtype=int)
+        self.timer.add(f"{level}.assign", started)
+
+        started = time.perf_counter()
+        used = sorted(set(assignment.tolist()))
+        remap = {old: new for new, old in enumerate(used)}
+        assignment = np.asarray([remap[a] for a in assignment], dtype=int)
+        members = [np.flatnonzero(assignment == p).tolist() for p in range(len(used))]
+        log.info("clio %s: renaming %d parents (%d candidates got no child)", level, len(used), len(final) - len(used))
+        renamed = await self._gather(
+            [self._rename_factory(final[old], items, vectors, members[new]) for new, old in enumerate(used)],
+            desc=f"{level}: rename",
+        )
+        self.timer.add(f"{level}.rename", started)
+        return _disambiguate(renamed), assignment
+
+    # -- stages -----------------------------------------------------------------------------------------------
+
+    def _neighbourhoods(self, vectors: np.ndarray, *, seed: int) -> list[list[int]]:
+        n = vectors.shape[0]
+        k = max(1, min(n, round(n / self.config.neighbourhood_size)))
+        if k == 1:
+            return [list(range(n))]
+        from sklearn.cluster import KMeans
+
+        labels = compact_labels(KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(vectors))
+        return [np.flatnonzero(labels == j).tolist() for j in range(int(labels.max()) + 1)]
+
+    def _propose_factory(
+        self, items: Sequence[Item], vectors: np.ndarray, nb: list[int], target: int, n: int
+    ) -> Callable[[], Any]:
+        cfg = self.config
+        ordered = nearest_to_centroid(vectors, nb)
+        centroid = unit_rows(vectors[nb].mean(axis=0, keepdims=True))[0]
+        inside = set(nb)
+        scores = vectors @ centroid
+        outside = [int(j) for j in np.argsort(-scores, kind="stable") if int(j) not in inside][: cfg.contrast_items]
+        n_candidates = max(1, round(target * len(nb) / n * cfg.overshoot))
+        fallback = _fallback_candidates(items, vectors, ordered, n_candidates)
+        fallback_answer = "\n".join(f"<candidate>{_named_answer(c)}</candidate>" for c in fallback)
+        members_text = [items[i].text for i in ordered]
+        contrast_text = [items[i].text for i in outside]
+
+        async def run() -> list[Candidate]:
+            found = await self._ask(
+                "propose", PROPOSE_SYSTEM,
+                lambda retry: format_propose(members_text, contrast_text, n_candidates, retry=retry),
+                lambda text: parse_candidates(text, limit=2 * n_candidates),
+                fallback_answer, max_tokens=150 * n_candidates + 100,
+            )
+            return found if found is not None else fallback
+
+        return run
+
+    async def _deduplicate(self, candidates: list[Candidate], target: int, level: str) -> list[Candidate]:
+        unique: dict[str, Candidate] = {}
+        for candidate in candidates:
+            unique.setdefault(_normalise_name(candidate.name), candidate)
+        pool = list(unique.values())
+        report = {"proposed": len(candidates), "exact_duplicates": len(candidates) - len(pool)}
+        if len(pool) <= 1:
+            self.dedupe[level] = {**report, "merged_clusters": 0, "final": len(pool)}
+            return pool
+        vectors = self.vectoriser.encode([c.text for c in pool])
+        from sklearn.cluster import AgglomerativeClustering
+
+        if len(pool) > target:
+            model = AgglomerativeClustering(n_clusters=target, metric="cosine", linkage="average")
+        else:
+            model = AgglomerativeClustering(
+                n_clusters=None, distance_threshold=1.0 - self.config.duplicate_similarity,
+                metric="cosine", linkage="average",
+            )
+        labels = compact_labels(model.fit_predict(vectors))
+        clusters = [np.flatnonzero(labels == j).tolist() for j in range(int(labels.max()) + 1)]
+        log.info("clio %s: %d candidates (%d exact duplicates) → %d after merging",
+                 level, len(candidates), report["exact_duplicates"], len(clusters))
+
+        def factory(cluster: list[int]) -> Callable[[], Any]:
+            members = [pool[i] for i in cluster]
+            fallback = pool[nearest_to_centroid(vectors, cluster)[0]]
+
+            async def run() -> Candidate:
+                if len(members) == 1:
+                    return members[0]
+                merged = await self._ask(
+                    "merge", MERGE_SYSTEM, lambda retry: format_merge(members, retry=retry), parse_named,
+                    _named_answer(fallback), max_tokens=_MAX_TOKENS["merge"],
+                )
+                return merged if merged is not None else fallback
+
+            return run
+
+        final = await self._gather([factory(c) for c in clusters], desc=f"{level}: merge")
+        self.dedupe[level] = {
+            **report, "merged_clusters": sum(1 for c in clusters if len(c) > 1), "final": len(final),
+        }
+        return final
+
+    def _assign_factory(
+        self, child: Item, similarity: np.ndarray, candidates: Sequence[Candidate], level: str
+    ) -> Callable[[], Any]:
+        m = min(self.config.assign_options, len(candidates))
+        nearest = [int(j) for j in np.argsort(-similarity, kind="stable")[:m]]
+        shown = list(nearest)
+        random.Random(f"{self.config.seed}:{level}:{child.id}").shuffle(shown)
+        options = [candidates[j].text for j in shown]
+        fallback_answer = f"<answer>{shown.index(nearest[0]) + 1}</answer>"
+
+        async def run() -> int:
+            if m == 1:
+                return nearest[0]
+            choice = await self._ask(
+                "assign", ASSIGN_SYSTEM, lambda retry: format_assign(child.text, options, retry=retry),
+                lambda text: parse_assign(text, m), fallback_answer, max_tokens=_MAX_TOKENS["assign"],
+            )
+            return shown[choice] if choice is not None else nearest[0]
+
+        return run
+
+    def _rename_factory(
+        self, current: Candidate, items: Sequence[Item], vectors: np.ndarray, children: list[int]
+    ) -> Callable[[], Any]:
+        ordered = nearest_to_centroid(vectors, children)[: self.config.rename_max_children]
+        shown = [items[i].text for i in ordered]
+
+        async def run() -> ParentDraft:
+            renamed = await self._ask(
+                "rename", RENAME_SYSTEM,
+                lambda retry: format_rename(current, shown, len(children), retry=retry), parse_named,
+                _named_answer(current), max_tokens=_MAX_TOKENS["rename"],
+            )
+            chosen = renamed if renamed is not None else current
+            return ParentDraft(
+                name=chosen.name, description=chosen.description,
+                meta={"named_by": "model" if renamed is not None else "fallback-candidate",
+                      "candidate": current.name},
+            )
+
+        return run
+
+
+def _fallback_candidates(items: Sequence[Item], vectors: np.ndarray, ordered: list[int], k: int) -> list[Candidate]:
+    """``k`` members spread over the neighbourhood, used verbatim: the most central one, then repeatedly the member
+    least similar to those already picked (greedy farthest-point selection)."""
+    picks = [ordered[0]]
+    best = vectors[ordered] @ vectors[ordered[0]]
+    while len(picks) < min(k, len(ordered)):
+        j = int(np.argmin(best))  # first minimum: the more central member wins ties
+        picks.append(ordered[j])
+        best = np.maximum(best, vectors[ordered] @ vectors[ordered[j]])
+    return [Candidate(_short(items[i].name), items[i].description) for i in picks]
+
+
+def _disambiguate(drafts: list[ParentDraft]) -> list[ParentDraft]:
+    seen: dict[str, int] = {}
+    out = []
+    for draft in drafts:
+        key = _normalise_name(draft.name)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            draft = ParentDraft(f"{draft.name} ({seen[key]})", draft.description, draft.meta)
+        out.append(draft)
+    return out

@@ -1,0 +1,124 @@
+"""Offline grouping and naming for the Clio-style builder (no language model).
+
+Grouping: Ward agglomerative clustering of the level's vectors into exactly the target number of groups, or k-means
+for large levels (Ward needs memory quadratic in the number of items). Either way every item lands in exactly one
+group and no group is empty, so level sizes hit their targets exactly.
+
+Naming: a group is named from its members: the base statement nearest to the centroid of all base statements below
+the group (the most central statement), plus the three most distinctive terms of the group by class-based TF-IDF
+(each group's base statements form one document; weights are relative to the other groups of the same level).
+Names start with ``[offline]`` so no one mistakes them for model-written names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+
+from harness.taxonomy._clio_common import ParentDraft, nearest_to_centroid
+
+__all__ = ["AGGLOMERATIVE_MAX_ITEMS", "OFFLINE_PREFIX", "OfflineMethod", "group_offline", "name_offline"]
+
+OfflineMethod = Literal["auto", "kmeans", "agglomerative"]
+OFFLINE_METHODS: tuple[str, ...] = ("auto", "kmeans", "agglomerative")
+OFFLINE_PREFIX = "[offline]"
+AGGLOMERATIVE_MAX_ITEMS = 4000  # "auto" switches to k-means above this (Ward's distance matrix grows as n²)
+N_TERMS = 3
+
+
+def group_offline(vectors: np.ndarray, k: int, *, method: OfflineMethod, seed: int) -> tuple[np.ndarray, str]:
+    """Labels 0..k-1 (every label used), numbered by each group's smallest member index, and the method used."""
+    n = vectors.shape[0]
+    k = max(1, min(k, n))
+    if method == "auto":
+        method = "agglomerative" if n <= AGGLOMERATIVE_MAX_ITEMS else "kmeans"
+    if k == 1:
+        labels = np.zeros(n, dtype=int)
+    elif method == "agglomerative":
+        from sklearn.cluster import AgglomerativeClustering
+
+        labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(vectors)
+    elif method == "kmeans":
+        from sklearn.cluster import KMeans
+
+        labels = KMeans(n_clusters=k, n_init=1, max_iter=150, random_state=seed).fit_predict(vectors)
+    else:
+        raise ValueError(f"unknown offline method {method!r}; expected one of {OFFLINE_METHODS}")
+    return compact_labels(labels), method
+
+
+def compact_labels(labels: np.ndarray) -> np.ndarray:
+    """Renumber labels 0.. in order of first appearance, dropping unused ones."""
+    mapping: dict[int, int] = {}
+    out = np.empty(len(labels), dtype=int)
+    for i, label in enumerate(labels):
+        out[i] = mapping.setdefault(int(label), len(mapping))
+    return out
+
+
+def distinctive_terms(documents: Sequence[str], n_terms: int = N_TERMS) -> list[list[str]]:
+    """Top terms of each document by TF-IDF against the others (a term already covered by a chosen one is skipped)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(
+        stop_words="english", ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z]+\b"
+    )
+    try:
+        matrix = vectorizer.fit_transform(documents).tocsr()
+    except ValueError:  # every document empty after stop words
+        return [[] for _ in documents]
+    vocabulary = vectorizer.get_feature_names_out()
+    out = []
+    for row in range(matrix.shape[0]):
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        ranked = sorted(zip(matrix.data[start:end], matrix.indices[start:end], strict=True),
+                        key=lambda pair: (-pair[0], vocabulary[pair[1]]))
+        chosen: list[str] = []
+        for _, col in ranked:
+            words = set(vocabulary[col].split())
+            if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+                continue
+            chosen.append(str(vocabulary[col]))
+            if len(chosen) == n_terms:
+                break
+        out.append(chosen)
+    return out
+
+
+def name_offline(
+    groups: Sequence[Sequence[int]],
+    base_groups: Sequence[Sequence[int]],
+    statements: Sequence[str],
+    base_vectors: np.ndarray,
+    base_ids: Sequence[str],
+    child_level: str,
+) -> list[ParentDraft]:
+    """Offline names for groups (rules in the module docstring).
+
+    Args:
+        groups: Child indices of each group (used for counts only).
+        base_groups: Base statement indices below each group.
+        statements: Every base statement text.
+        base_vectors: Unit vectors of the base statements.
+        base_ids: Base node ids (recorded as the central statement in ``meta``).
+        child_level: Name of the children's level, for the description.
+    """
+    terms = distinctive_terms([" ".join(statements[b] for b in members) for members in base_groups])
+    drafts = []
+    for children, members, group_terms in zip(groups, base_groups, terms, strict=True):
+        central = nearest_to_centroid(base_vectors, members)[0]
+        statement = statements[central].rstrip(". ")
+        suffix = f" | {', '.join(group_terms)}" if group_terms else ""
+        drafts.append(
+            ParentDraft(
+                name=f"{OFFLINE_PREFIX} {statement}{suffix}",
+                description=(
+                    f"Grouped without a language model: {len(children)} {child_level} item(s) covering "
+                    f"{len(members)} task statement(s); distinctive terms: {', '.join(group_terms) or 'none'}."
+                ),
+                meta={"named_by": "offline", "central_statement": base_ids[central], "terms": group_terms},
+            )
+        )
+    return drafts

@@ -188,6 +188,7 @@ class LLMClassifier:
         top_k: Options to ask for at the base level (best first); 1 asks for a single answer.
         max_concurrency: Conversations classified at once (the backend may limit requests further).
         traverse_non_occupational: Walk the hierarchy (and pick skills) even when screening says no.
+        traverse: Walk the hierarchy at all; False leaves ``path`` empty (for facet-only evaluations).
         order_variants: Seeded option orders per option list that conversations draw from; ``None`` for a
             separate order per conversation (see the module docstring for why the default is 4).
         max_transcript_chars: Longer transcripts lose their middle before the model reads them.
@@ -212,6 +213,7 @@ class LLMClassifier:
         top_k: int = 1,
         max_concurrency: int = 8,
         traverse_non_occupational: bool = False,
+        traverse: bool = True,
         order_variants: int | None = 4,
         max_transcript_chars: int = 24_000,
         max_reply_chars: int | None = 1_200,
@@ -247,6 +249,7 @@ class LLMClassifier:
         self.top_k = top_k
         self.max_concurrency = max_concurrency
         self.traverse_non_occupational = bool(traverse_non_occupational)
+        self.traverse = bool(traverse)
         self.order_variants = order_variants
         self.max_transcript_chars = max_transcript_chars
         self.max_reply_chars = max_reply_chars
@@ -275,6 +278,7 @@ class LLMClassifier:
                 "summarise": self.summarise,
                 "top_k": self.top_k,
                 "traverse_non_occupational": self.traverse_non_occupational,
+                "traverse": self.traverse,
                 "order_variants": self.order_variants,
                 "max_transcript_chars": self.max_transcript_chars,
                 "max_reply_chars": self.max_reply_chars,
@@ -362,7 +366,7 @@ class LLMClassifier:
         path: tuple[str, ...] = ()
         top_k: tuple[str, ...] = ()
         go_on = occupational is not False or self.traverse_non_occupational
-        if go_on:
+        if go_on and self.traverse:
             run.hashes["traverse"] = self.templates["traverse"].sha256
             path, top_k = await self._traverse(run, conv, item)
 

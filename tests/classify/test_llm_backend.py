@@ -490,3 +490,12 @@ def test_inspect_backend_with_mockllm(mini):
 
     sync_result, async_result = asyncio.run(from_a_running_loop())
     assert sync_result[0].path == async_result[0].path == result.path
+
+
+def test_traverse_off_runs_the_facets_only(server, mini):
+    hierarchy, skills = mini
+    responder = Responder()
+    server.responder = responder
+    [result] = LLMClassifier(hierarchy, make_llm(server), skills=skills, traverse=False).classify([conversation()])
+    assert result.valid and result.path == () and result.occupational is True and result.skills
+    assert responder.steps == ["summary", "screening", "pattern", "skills"]

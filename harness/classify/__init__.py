@@ -2,21 +2,43 @@
 
 Public API:
     Result types: :class:`Classification`, the :class:`Classifier` protocol.
-    Backends: :class:`EmbeddingClassifier` with :class:`EmbeddingConfig` (offline default).
+    Backends: :func:`get_classifier` builds one from a backend string; :class:`EmbeddingClassifier` with
+    :class:`EmbeddingConfig` (offline default), :class:`ReplayClassifier` (predictions from a file).
+    Runs: :func:`classify_conversations` (progress, resume, facts table + manifest), :func:`read_facts`.
     Conversation features and the documented pattern rules: :func:`extract_features`, :func:`rule_pattern`.
 """
 
 from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig
+from harness.classify._factory import BACKEND_SCHEMES, DEFAULT_BACKEND, get_classifier
 from harness.classify._features import ConversationFeatures, extract_features, rule_pattern
+from harness.classify._pipeline import (
+    RunResult,
+    classify_conversations,
+    package_versions,
+    read_facts,
+    sha256_file,
+    write_json_atomic,
+)
+from harness.classify._replay import ReplayClassifier
 from harness.classify._types import FACT_COLUMNS, Classification, Classifier
 
 __all__ = [
+    "BACKEND_SCHEMES",
+    "DEFAULT_BACKEND",
     "FACT_COLUMNS",
     "Classification",
     "Classifier",
     "ConversationFeatures",
     "EmbeddingClassifier",
     "EmbeddingConfig",
+    "ReplayClassifier",
+    "RunResult",
+    "classify_conversations",
     "extract_features",
+    "get_classifier",
+    "package_versions",
+    "read_facts",
     "rule_pattern",
+    "sha256_file",
+    "write_json_atomic",
 ]

@@ -22,6 +22,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "harness.cli._analyze",
     "harness.cli._data",
     "harness.cli._hierarchy",
+    "harness.cli._classify",
     "harness.cli._demo",
     "harness.cli._gate",
     "harness.cli._goldset",

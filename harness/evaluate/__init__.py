@@ -162,3 +162,8 @@ __all__ += [
     "write_goldset",
 ]
 # --- end goldset exports ---
+
+# --- validation exports (scoring a run against goldsets) ---
+from ._validate import ValidationScores, run_validation, score_goldset  # noqa: E402
+
+__all__ += ["ValidationScores", "run_validation", "score_goldset"]

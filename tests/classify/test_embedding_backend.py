@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.classify import EmbeddingClassifier, EmbeddingConfig, get_classifier
+from harness.conversations import Conversation, Message, iter_sharegpt
+
+
+def _ask(cid: str, text: str) -> Conversation:
+    return Conversation(cid, "acct", (Message("user", text), Message("assistant", "ok")))
+
+
+def test_walks_mini_hierarchy(mini_hierarchy, mini_release):
+    clf = get_classifier("embedding:minilm", mini_hierarchy, release=mini_release)
+    assert isinstance(clf, EmbeddingClassifier) and clf.spec == "embedding:all-MiniLM-L6-v2"
+    results = clf.classify([
+        _ask("code", "My Python program crashes, please debug this function for our billing application."),
+        _ask("novel", "Help me write the next chapter of my fiction novel about a lighthouse keeper."),
+        _ask("files", "How should I file and organise paper correspondence records in the office?"),
+    ])
+    assert [r.path[-1] for r in results] == ["task:101", "task:201", "task:301"]
+    for r in results:
+        assert mini_hierarchy.path(r.path[-1]) == r.path and r.top_k[0] == r.path[-1] and r.valid
+        assert set(r.prompt_hashes) == {"traversal", "screening", "pattern", "skills"}
+    assert "Writing" in results[1].skills or not results[1].occupational
+
+
+def test_deterministic_and_order_preserving(mini_hierarchy):
+    clf = EmbeddingClassifier(mini_hierarchy)
+    convs = [_ask(str(i), text) for i, text in enumerate(["review code", "write prose", "file records"])]
+    first = clf.classify(convs)
+    again = clf.classify(list(reversed(convs)))
+    assert [r.conversation_id for r in again] == ["2", "1", "0"]
+    assert [r.path for r in first] == [r.path for r in reversed(again)]
+
+
+def test_hierarchy_embeddings_are_cached(mini_hierarchy, tmp_path):
+    from harness.llm import Embedder
+
+    embedder = Embedder(cache_root=tmp_path)
+    EmbeddingClassifier(mini_hierarchy, embedder=embedder).prepare()
+    files = sorted((tmp_path / "embeddings").rglob("*.npy"))
+    assert len(files) == 3  # one matrix per level
+    matrix = np.load(files[0])
+    assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-5)
+    EmbeddingClassifier(mini_hierarchy, embedder=embedder).prepare()
+    assert sorted((tmp_path / "embeddings").rglob("*.npy")) == files
+
+
+def test_beam_restricts_to_supported_paths(mini_hierarchy):
+    narrow = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(beam_top=1, beam_mid=1, top_k=5))
+    (result,) = narrow.classify([_ask("x", "write fiction prose")])
+    parents = {mini_hierarchy[b].parent for b in result.top_k}
+    assert len(parents) == 1  # a beam of one keeps a single mid-level node
+
+
+def test_config_is_checked():
+    with pytest.raises(ValueError, match="unknown embedding model"):
+        EmbeddingConfig(model="bert-base")
+    with pytest.raises(ValueError, match="weights"):
+        EmbeddingConfig(weights=(1.0, -1.0, 0.0))
+
+
+def test_real_sharegpt_conversations(mini_hierarchy):
+    convs = list(iter_sharegpt(20, english_only=True))
+    results = EmbeddingClassifier(mini_hierarchy).classify(convs)
+    assert len(results) == 20 and all(r.valid and len(r.path) == 3 for r in results)
+    assert {r.conversation_id for r in results} == {c.id for c in convs}

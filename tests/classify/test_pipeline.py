@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness.classify import EmbeddingClassifier, classify_conversations, read_facts
+from harness.conversations import iter_sharegpt, write_jsonl
+from harness.errors import InputError
+
+
+def _comparable(path: Path) -> list[dict]:
+    """Facts rows without the one measured column (wall-clock latency)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row in rows:
+        row.pop("latency_s")
+    return rows
+
+
+def test_run_writes_facts_and_manifest(tmp_path, mini_hierarchy):
+    convs = list(iter_sharegpt(12, english_only=True))
+    result = classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), tmp_path / "run",
+                                    hierarchy=mini_hierarchy, batch_size=5, progress=False)
+    assert (result.n_total, result.n_resumed, result.n_classified) == (12, 0, 12)
+    frame = pd.read_parquet(result.facts_path)
+    assert list(frame["conversation_id"]) == [c.id for c in convs]
+    assert {"node_top", "node_mid", "node_base", "pattern", "valid", "input_tokens"} <= set(frame.columns)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["hierarchy"]["id"] == mini_hierarchy.id
+    assert manifest["classifier"]["model"] == "all-MiniLM-L6-v2"
+    assert manifest["package_versions"]["torch"].startswith("2.13")
+    from_jsonl = read_facts(tmp_path / "run" / "facts.jsonl")
+    assert [c.path for c in read_facts(result.facts_path)] == [c.path for c in from_jsonl]
+    # no conversation text anywhere in the run directory
+    blob = "".join(p.read_text(errors="ignore") for p in (tmp_path / "run").iterdir() if p.suffix != ".parquet")
+    for conv in convs:
+        text = conv.messages[0].content.strip()
+        if len(text) > 40:
+            assert text[:40] not in blob
+    # a second run is a no-op resume
+    again = classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), tmp_path / "run",
+                                   hierarchy=mini_hierarchy, progress=False)
+    assert (again.n_resumed, again.n_classified) == (12, 0)
+
+
+def test_torn_line_is_dropped_and_redone(tmp_path, mini_hierarchy):
+    convs = list(iter_sharegpt(6, english_only=True))
+    out = tmp_path / "run"
+    classify_conversations(convs[:3], EmbeddingClassifier(mini_hierarchy), out, hierarchy=mini_hierarchy,
+                           progress=False)
+    partial = out / "facts.partial.jsonl"
+    partial.write_bytes(partial.read_bytes() + b'{"seq": 3, "conversation_id": "half')
+    with pytest.raises(InputError, match="belong to another input"):
+        classify_conversations(convs[3:], EmbeddingClassifier(mini_hierarchy), out, hierarchy=mini_hierarchy,
+                               progress=False)
+    result = classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), out, hierarchy=mini_hierarchy,
+                                    progress=False)
+    assert (result.n_resumed, result.n_classified) == (3, 3)
+    assert len(pd.read_parquet(result.facts_path)) == 6
+
+
+def test_duplicate_ids_are_refused(tmp_path, mini_hierarchy):
+    convs = list(iter_sharegpt(2, english_only=True))
+    with pytest.raises(InputError, match="appears twice"):
+        classify_conversations([convs[0], convs[0]], EmbeddingClassifier(mini_hierarchy), tmp_path,
+                               hierarchy=mini_hierarchy, progress=False)
+
+
+def _data_dir_with_mini_release(tmp_path: Path, mini_onet_dir: Path) -> Path:
+    data = tmp_path / "data"
+    (data / "onet").mkdir(parents=True)
+    (data / "onet" / "db_29_3_text").symlink_to(mini_onet_dir.resolve())
+    return data
+
+
+def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, mini_onet_dir):
+    """A real `harness classify` subprocess is SIGKILLed midway, resumed, and compared with a clean run."""
+    data = _data_dir_with_mini_release(tmp_path, mini_onet_dir)
+    conversations = tmp_path / "conv.jsonl"
+    write_jsonl(iter_sharegpt(150, english_only=True), conversations)
+    env = {**os.environ, "HARNESS_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+
+    def command(out: Path) -> list[str]:
+        return [sys.executable, "-m", "harness", "classify", "--input", str(conversations), "--out", str(out),
+                "--batch-size", "1", "--no-progress"]
+
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = killed / "facts.partial.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if partial.exists() and partial.read_text().count("\n") >= 20:
+            break
+        if proc.poll() is not None:
+            pytest.fail("the run finished before it could be interrupted")
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = partial.read_text().count("\n")
+    assert 20 <= done_before < 150 and not (killed / "facts.parquet").exists()
+
+    subprocess.run(command(killed), env=env, check=True, capture_output=True)
+    clean = tmp_path / "clean"
+    subprocess.run(command(clean), env=env, check=True, capture_output=True)
+    resumed_rows = _comparable(killed / "facts.jsonl")
+    assert len(resumed_rows) == 150
+    assert len({r["conversation_id"] for r in resumed_rows}) == 150
+    assert resumed_rows == _comparable(clean / "facts.jsonl")
+    manifest = json.loads((killed / "manifest.json").read_text())
+    assert manifest["counts"]["resumed"] == done_before

@@ -56,3 +56,53 @@ __all__ += [
     "statements_to_soc_2019",
 ]
 # --- end economic index exports ---
+
+# --- clio exports (owned by the Clio-style builder; keep this block self-contained) ---
+from harness.taxonomy._clio import (  # noqa: E402
+    ClioConfig,
+    ClioPlan,
+    abuild_clio_hierarchy,
+    build_clio_hierarchy,
+    clio_level_names,
+    clio_level_sizes,
+    plan_clio_build,
+)
+from harness.taxonomy._clio_common import DryRunLLM  # noqa: E402
+from harness.taxonomy._clio_inspect import (  # noqa: E402
+    HierarchyDiff,
+    HierarchyStats,
+    LevelDiff,
+    LevelStats,
+    ParentSample,
+    diff_hierarchies,
+    hierarchy_stats,
+)
+from harness.taxonomy._clio_vectors import (  # noqa: E402
+    EmbedderVectoriser,
+    TfidfSvdVectoriser,
+    Vectoriser,
+    make_vectoriser,
+)
+
+__all__ += [
+    "ClioConfig",
+    "ClioPlan",
+    "DryRunLLM",
+    "EmbedderVectoriser",
+    "HierarchyDiff",
+    "HierarchyStats",
+    "LevelDiff",
+    "LevelStats",
+    "ParentSample",
+    "TfidfSvdVectoriser",
+    "Vectoriser",
+    "abuild_clio_hierarchy",
+    "build_clio_hierarchy",
+    "clio_level_names",
+    "clio_level_sizes",
+    "diff_hierarchies",
+    "hierarchy_stats",
+    "make_vectoriser",
+    "plan_clio_build",
+]
+# --- end clio exports ---

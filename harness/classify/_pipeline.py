@@ -22,6 +22,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -210,11 +211,12 @@ def read_facts(path: str | Path) -> list[Classification]:
         frame = pd.read_parquet(path)
         rows = frame.to_dict("records")
         for row in rows:
+            for key, value in row.items():
+                if not isinstance(value, list | tuple | np.ndarray) and pd.isna(value):
+                    row[key] = None  # Parquet gives NaN/NA for missing scalars
             row["prompt_hashes"] = json.loads(row.get("prompt_hashes") or "{}")
             for key in ("path", "top_k", "skills"):
                 row[key] = list(row.get(key) if row.get(key) is not None else [])
-            if pd.isna(row.get("occupational")):
-                row["occupational"] = None
     else:
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [Classification.from_row(r) for r in rows]

@@ -9,7 +9,7 @@ import pytest
 from harness.taxonomy import Hierarchy, Node
 
 
-def sub_hierarchy(full: Hierarchy, *, every: int = 60) -> Hierarchy:
+def sub_hierarchy(full: Hierarchy, *, every: int = 80) -> Hierarchy:
     """Every ``every``-th base node of ``full`` with its ancestors (alternates outside the subset dropped)."""
     base = full.level_nodes(full.base)[::every]
     keep = {n.id for n in base}
@@ -38,7 +38,7 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_hierarchy(wa_hierarchy) -> Hierarchy:
-    """About 290 real task statements with their IWAs and GWAs."""
+    """About 220 real task statements with their IWAs and GWAs."""
     return sub_hierarchy(wa_hierarchy)
 
 
@@ -61,8 +61,21 @@ def embedder(cache_dir):
     return Embedder(cache_root=cache_dir)
 
 
+# Shorter queries and node texts than the defaults keep the end-to-end test fast on two cores; the summary reads
+# exactly what the classifier reads, so at cluster size 1 both routes see the same text.
+QUERY_TURNS, QUERY_CHARS = 2, 300
+
+
+@pytest.fixture(scope="session")
+def summary():
+    from harness.cluster import UserTurnSummary
+
+    return UserTurnSummary(QUERY_TURNS, QUERY_CHARS)
+
+
 @pytest.fixture(scope="session")
 def small_classifier(small_hierarchy, embedder):
-    from harness.classify import EmbeddingClassifier
+    from harness.classify import EmbeddingClassifier, EmbeddingConfig
 
-    return EmbeddingClassifier(small_hierarchy, embedder=embedder)
+    config = EmbeddingConfig(query_turns=QUERY_TURNS, query_chars=QUERY_CHARS, node_chars=200)
+    return EmbeddingClassifier(small_hierarchy, config, embedder=embedder)

@@ -191,7 +191,7 @@ def test_crash_and_resume_gives_the_same_hierarchy(reference, onet_release, tmp_
     assert again.id == expected.id
 
 
-def test_async_entry_point_and_seed_changes_shuffles(onet_release, tmp_path):
+def test_async_entry_point_and_shuffled_options(onet_release, tmp_path):
     model = ScriptedModel()
     small = ClioConfig(levels=2, top=4, seed=1, sample=60, threads=1)
     with messages_server(responder=model) as server:

@@ -156,3 +156,22 @@ def test_diff_on_hand_made_hierarchies():
     assert by_id["mid:M4"].id_b is None and by_id["mid:M4"].children == ()
     same = diff_hierarchies(a, a)
     assert all(level.moved == 0 and level.adjusted_rand == 1.0 for level in same.levels)
+
+
+def test_sentence_model_vectoriser_caches_on_disk(onet_release, tmp_path, monkeypatch):
+    from harness.taxonomy import EmbedderVectoriser, build_clio_hierarchy
+
+    vectoriser = EmbedderVectoriser("minilm", cache_root=tmp_path)
+    assert vectoriser.name == "all-MiniLM-L6-v2"
+    h = build_clio_hierarchy(onet_release, config=ClioConfig(levels=2, top=4, sample=40, threads=1),
+                             vectoriser=vectoriser)
+    files = list((tmp_path / "embeddings" / "all-MiniLM-L6-v2").glob("*.npy"))
+    assert len(files) == 1 and np.load(files[0]).shape == (40, 384)
+    assert h.metadata["models"]["embedding"] == "all-MiniLM-L6-v2" and h.sizes() == {"top": 4, "base": 40}
+    # a second build reads the matrix back instead of encoding again, and gives the same hierarchy
+    from harness.llm import Embedder
+
+    monkeypatch.setattr(Embedder, "encode", lambda self, texts: pytest.fail("encoded again despite the cache"))
+    again = build_clio_hierarchy(onet_release, config=ClioConfig(levels=2, top=4, sample=40, threads=1),
+                                 vectoriser=EmbedderVectoriser("minilm", cache_root=tmp_path))
+    assert again.id == h.id and len(list(files[0].parent.glob("*.npy"))) == 1

@@ -216,16 +216,17 @@ def _level(vectors: np.ndarray, size: int, seed: int, pool: int, algorithm: str)
     # Renumber the non-empty clusters 0..k'-1 in order of first appearance.
     used, first = np.unique(labels, return_index=True)
     order = used[np.argsort(first, kind="stable")]
-    renumber = {int(old): new for new, old in enumerate(order)}
-    labels = np.array([renumber[int(x)] for x in labels], dtype=np.int64)
-    sizes, reps = [], []
-    for old, new in zip(order, range(len(order)), strict=True):
-        members = np.flatnonzero(labels == new)
-        sizes.append(len(members))
-        reps.append(_nearest(members, vectors, centres[int(old)], pool))
-    inertia = float(sum(
-        np.sum((vectors[labels == new] - centres[int(old)]) ** 2) for new, old in enumerate(order)
-    ))
+    lookup = np.full(int(labels.max()) + 1, -1, dtype=np.int64)
+    lookup[order] = np.arange(len(order))
+    centres = np.asarray(centres)[order]
+    labels = lookup[labels]
+    # Members of every cluster from one sort (O(n log n), not one scan per cluster).
+    by_cluster = np.argsort(labels, kind="stable")
+    counts = np.bincount(labels, minlength=len(order))
+    groups = np.split(by_cluster, np.cumsum(counts)[:-1])
+    reps = [_nearest(members, vectors, centres[c], pool) for c, members in enumerate(groups)]
+    inertia = float(np.sum((vectors - centres[labels]) ** 2))
+    sizes = [int(x) for x in counts]
     labels.setflags(write=False)
     return ClusterLevel(size, labels, tuple(sizes), tuple(reps), inertia, method)
 

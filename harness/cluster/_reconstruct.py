@@ -243,6 +243,9 @@ def reconstruct(
     Returns:
         A :class:`ReconstructionResult`.
 
+    Both routes count every result with a valid path, whatever its screening verdict, so they compare like with
+    like; filter ``conversations`` first to study occupational use only.
+
     Raises:
         ValueError: On bad options, no conversations, or ``direct`` lacking some conversation.
     """

@@ -17,13 +17,15 @@ How a build runs (see ``_clio_llm`` for the rules of each model step and ``_clio
 
 Every model call goes through the caller's :class:`~harness.llm.LLM` (wrap it in a :class:`~harness.llm.CachedLLM`
 to make the build resumable: a re-run after a crash answers every finished call from the cache and, given the same
-seed, produces the same hierarchy, id included). Build metadata records the release, models, seed, prompt hashes,
+seed, produces the same hierarchy, id included; "same" assumes the same library versions and BLAS/OpenMP thread
+count, which can break k-means ties differently). Build metadata records the release, models, seed, prompt hashes,
 level targets and sizes, per-step call counts, tokens and cost, and per-stage timings; none of it is part of the id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -34,7 +36,7 @@ from typing import Any, get_args
 import numpy as np
 
 from harness import __version__
-from harness.llm import LLM, Usage
+from harness.llm import LLM, CachedLLM, Usage
 from harness.taxonomy._clio_common import DryRunLLM, Item, ParentDraft, Timer, unit_rows
 from harness.taxonomy._clio_llm import STEPS, LLMLevelBuilder
 from harness.taxonomy._clio_offline import OfflineMethod, group_offline, name_offline
@@ -77,8 +79,8 @@ class ClioConfig:
             4,000 items, k-means above).
         sample: Build over a seeded random sample of this many statements (None: all of them).
         concurrency: Model calls in flight at once.
-        threads: Cap on BLAS/OpenMP threads during the build (None: the libraries' default). On a busy machine
-            one thread is often several times faster than oversubscribed defaults; the result does not change.
+        threads: Cap on BLAS/OpenMP threads for the whole build (embedding included); None keeps the libraries'
+            default. On a busy machine one thread is often several times faster than oversubscribed defaults.
 
     Raises:
         ValueError: An option out of range.
@@ -199,6 +201,15 @@ def _select_statements(release: OnetRelease, config: ClioConfig):
     return statements
 
 
+def _thread_limit(threads: int | None):
+    """Cap BLAS/OpenMP threads (clustering) for the block, or do nothing."""
+    if threads is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=threads)
+
+
 def _parent_id(level: str, child_ids: Sequence[str]) -> str:
     digest = hashlib.sha256("\n".join(sorted(child_ids)).encode("utf-8")).hexdigest()
     return f"{level}:{digest[:12]}"
@@ -243,11 +254,7 @@ async def abuild_clio_hierarchy(
         ValueError: The requested sizes do not fit the number of statements.
     """
     config = config or ClioConfig()
-    if config.threads is None:
-        return await _build(release, llm, config, vectoriser, progress)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=config.threads):
+    with _thread_limit(config.threads):
         return await _build(release, llm, config, vectoriser, progress)
 
 
@@ -271,13 +278,16 @@ async def _build(
     t0 = time.perf_counter()
     texts = list(statements["statement"])
     base_ids = [base_node_id(ids) for ids in statements["task_ids"]]
-    items = [Item(id=bid, name=text, description="", base=(i,)) for i, (bid, text) in enumerate(zip(base_ids, texts,
-                                                                                                     strict=True))]
+    items = [Item(id=bid, name=text, description="", base=(i,)) for i, (bid, text) in
+             enumerate(zip(base_ids, texts, strict=True))]
     log.info("clio: embedding %d statements with %s", len(texts), vectoriser.name)
     base_vectors = vectoriser.encode(texts)
     vectors = base_vectors
     timer.add("embed.base", t0)
 
+    if not offline and not isinstance(llm, CachedLLM | DryRunLLM):
+        log.warning("clio: model answers are not cached (wrap the backend in CachedLLM); an interrupted build "
+                    "will start again from scratch")
     builder = None if offline else LLMLevelBuilder(llm=llm, vectoriser=vectoriser, config=config, progress=progress)
     built: list[tuple[list[ParentDraft], np.ndarray]] = []
     offline_methods: dict[str, str] = {}

@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test gate lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check harness tests evals
 	$(BIN)/pytest -q -n 2 --durations=15
+
+# Regression gate: validate the embedded default on the shipped goldset and compare with its baseline.
+gate: $(STAMP)
+	rm -rf runs/gate
+	$(BIN)/harness validate --out runs/gate --no-progress
+	$(BIN)/harness gate --metrics runs/gate/metrics.json --baseline goldsets/baselines/embedding-minilm.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check harness tests evals

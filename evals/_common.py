@@ -25,7 +25,7 @@ from inspect_ai.solver import Generate, Solver, TaskState, solver
 from harness.classify._llm_backend import LLMClassifier
 from harness.conversations import to_inspect_messages
 from harness.evaluate import GoldItem, load_goldset
-from harness.llm import InspectLLM, Usage
+from harness.llm import InspectLLM
 from harness.taxonomy import Hierarchy, Node, OnetRelease, build_work_activity_hierarchy, load_onet
 
 __all__ = [
@@ -50,10 +50,7 @@ class ModelLLM(InspectLLM):
     """An :class:`~harness.llm.InspectLLM` around an existing inspect ``Model`` (e.g. the eval's active model)."""
 
     def __init__(self, model: Model):
-        self.model_id = str(model)
-        self._model = model
-        self.calls = 0
-        self.usage_total = Usage()
+        super().__init__(model)
 
 
 @functools.cache

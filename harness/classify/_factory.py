@@ -55,8 +55,13 @@ def get_classifier(
     from harness.classify._llm_backend import LLMClassifier
     from harness.llm import AnswerCache, get_llm
 
-    classifier_keys = {"summarise", "top_k", "traverse_non_occupational"}
-    llm_options = {k: v for k, v in options.items() if k not in classifier_keys}
+    # options of the pipeline vs of the model client; max_concurrency bounds both
+    classifier_keys = {"summarise", "top_k", "traverse_non_occupational", "traverse", "order_variants",
+                       "max_reply_chars", "max_transcript_chars", "description_chars", "temperature",
+                       "max_concurrency"}
+    llm_options = {k: v for k, v in options.items() if k not in classifier_keys or k == "max_concurrency"}
     classifier_options = {k: v for k, v in options.items() if k in classifier_keys}
+    if spec.startswith("inspect:"):
+        llm_options.pop("max_concurrency", None)
     llm = get_llm(spec, cache=AnswerCache(cache_path), **llm_options)
     return LLMClassifier(hierarchy, llm, skills=skills, seed=seed, **classifier_options)

@@ -96,6 +96,25 @@ def _read_partial(path: Path) -> dict[str, dict[str, Any]]:
     return rows
 
 
+def _identity(classifier: Classifier, hierarchy: Hierarchy) -> dict[str, str]:
+    described = json.dumps(classifier.describe(), sort_keys=True, default=str)
+    return {"backend": classifier.spec, "hierarchy": hierarchy.id,
+            "classifier_digest": hashlib.sha256(described.encode()).hexdigest()}
+
+
+def _check_identity(out: Path, classifier: Classifier, hierarchy: Hierarchy) -> None:
+    """Refuse to resume rows that a different classifier, configuration or hierarchy produced."""
+    path = out / "run-identity.json"
+    current = _identity(classifier, hierarchy)
+    if path.exists() and (out / PARTIAL).exists():
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        if recorded != current:
+            changed = sorted(k for k in current if recorded.get(k) != current[k])
+            raise InputError(path, f"{out} holds rows from a different run ({', '.join(changed)} changed); "
+                             "use a fresh output directory to avoid mixing results")
+    write_json_atomic(path, current)
+
+
 def classify_conversations(
     conversations: Iterable[Conversation],
     classifier: Classifier,
@@ -131,6 +150,7 @@ def classify_conversations(
             raise InputError(out, f"conversation id {conv.id!r} appears twice in the input", field="id")
         seen.add(conv.id)
     partial = out / PARTIAL
+    _check_identity(out, classifier, hierarchy)
     done = _read_partial(partial)
     stale = set(done) - seen
     if stale:

@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "harness.cli._gate",
     "harness.cli._goldset",
     "harness.cli._report",
+    "harness.cli._reconstruct",
 )
 
 

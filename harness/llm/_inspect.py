@@ -32,8 +32,9 @@ class InspectLLM:
     """A model reached through ``inspect_ai.model.get_model``.
 
     Args:
-        model: inspect model name, ``provider/model`` (e.g. ``"anthropic/claude-haiku-4-5"``, ``"mockllm/model"``).
-        **model_args: Passed to ``get_model`` (e.g. ``custom_outputs`` for ``mockllm``, ``base_url``).
+        model: inspect model name, ``provider/model`` (e.g. ``"anthropic/claude-haiku-4-5"``, ``"mockllm/model"``),
+            or an existing inspect ``Model`` (e.g. the active model of an eval, ``get_model()``).
+        **model_args: Passed to ``get_model`` when ``model`` is a name (e.g. ``custom_outputs`` for ``mockllm``).
 
     Attributes:
         calls: Requests answered successfully.
@@ -42,14 +43,18 @@ class InspectLLM:
 
     backend = "inspect"
 
-    def __init__(self, model: str, **model_args: Any):
-        if "/" not in model:
-            raise ValueError(f"inspect model names look like 'provider/model', got {model!r}")
-        from inspect_ai.model import get_model  # deferred: inspect is slow to import
+    def __init__(self, model: Any, **model_args: Any):
+        from inspect_ai.model import Model, get_model  # deferred: inspect is slow to import
 
-        self.model_id = model
-        # memoize=False: each backend object owns its model (mock outputs must not leak between instances).
-        self._model = get_model(model, memoize=False, **model_args)
+        if isinstance(model, Model):
+            self.model_id = str(model)
+            self._model = model
+        else:
+            if "/" not in model:
+                raise ValueError(f"inspect model names look like 'provider/model', got {model!r}")
+            self.model_id = model
+            # memoize=False: each backend object owns its model (mock outputs must not leak between instances).
+            self._model = get_model(model, memoize=False, **model_args)
         self.calls = 0
         self.usage_total = Usage()
 

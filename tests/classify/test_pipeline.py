@@ -115,3 +115,14 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, mini_onet_dir):
     assert resumed_rows == _comparable(clean / "facts.jsonl")
     manifest = json.loads((killed / "manifest.json").read_text())
     assert manifest["counts"]["resumed"] == done_before
+
+
+def test_resume_refuses_rows_of_another_configuration(tmp_path, mini_hierarchy):
+    from harness.classify import EmbeddingConfig
+
+    convs = list(iter_sharegpt(3, english_only=True))
+    classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), tmp_path, hierarchy=mini_hierarchy,
+                           progress=False)
+    other = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(beam_top=2))
+    with pytest.raises(InputError, match="classifier_digest changed"):
+        classify_conversations(convs, other, tmp_path, hierarchy=mini_hierarchy, progress=False)

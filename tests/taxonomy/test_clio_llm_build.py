@@ -206,3 +206,30 @@ def test_async_entry_point_and_shuffled_options(onet_release, tmp_path):
     # the options are shuffled per child: the nearest candidate is not always shown first
     firsts = {tuple(o) for o in options if len(o) > 1}
     assert len({o[0] for o in firsts}) > 1
+
+
+def test_inspect_backend_with_unusable_answers_falls_back_everywhere(onet_release, tmp_path):
+    from inspect_ai.model import ModelOutput, ModelUsage
+
+    from harness.llm import get_llm
+
+    def unusable(messages, tools, tool_choice, config):
+        output = ModelOutput.from_content(model="mockllm", content="I would rather not answer that.")
+        output.usage = ModelUsage(input_tokens=50, output_tokens=8, total_tokens=58)  # no tokenizer download
+        return output
+
+    # every answer is unreadable: each call is retried once, then the step's fallback rule applies
+    llm = get_llm("inspect:mockllm/model", cache=AnswerCache(tmp_path / "a.sqlite"), custom_outputs=unusable)
+    h = build_clio_hierarchy(onet_release, llm=llm, config=ClioConfig(levels=2, top=4, sample=40, seed=3, threads=1),
+                             vectoriser=TfidfSvdVectoriser(seed=3))
+    calls = h.metadata["calls"]
+    assert h.metadata["models"]["llm"] == "inspect:mockllm/model"
+    for step in ("propose", "assign", "rename"):
+        assert calls[step]["calls"] == 2 * calls[step]["fallbacks"] > 0
+        assert calls[step]["invalid"] == calls[step]["calls"]
+    # fallback names are member statements, used verbatim; every task still has a parent
+    statements = set(onet_release.statements["statement"])
+    tops = h.level_nodes("top")
+    assert all(n.meta["named_by"] == "fallback-candidate" for n in tops)
+    assert all(any(s.startswith(n.name) for s in statements) for n in tops)  # verbatim, at most cut to length
+    assert all(n.parent for n in h.level_nodes("base")) and h.sizes()["base"] == 40

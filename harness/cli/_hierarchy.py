@@ -104,6 +104,12 @@ def _build_clio(args: argparse.Namespace) -> int:
         raise HarnessError("--builder clio needs --backend <spec>, --offline, or --dry-run")
     if args.out is None and not args.dry_run:
         raise HarnessError("--out is required")
+    from harness.llm import BACKENDS
+
+    scheme, _, model = (args.backend or "anthropic:claude-haiku-4-5").partition(":")
+    if scheme not in BACKENDS or not model:
+        raise HarnessError(f"unknown model spec {args.backend!r}: expected 'anthropic:<model-id>' or "
+                           "'inspect:<provider/model>'")
     config = _clio_config(args)
     from harness.taxonomy import build_clio_hierarchy, load_onet, make_vectoriser, plan_clio_build
 
@@ -114,7 +120,7 @@ def _build_clio(args: argparse.Namespace) -> int:
     release = load_onet(release=args.release, data_dir=args.data_dir)
 
     if args.dry_run:
-        model = (args.backend or "anthropic:claude-haiku-4-5").partition(":")[2] or args.backend
+        # priced by the bare model id (an inspect spec names the provider first)
         plan = plan_clio_build(release, model=model.rsplit("/", 1)[-1], config=config, vectoriser=vectoriser)
         sizes = " > ".join(f"{lvl} {n:,}" for lvl, n in plan.level_targets.items())
         print(f"dry run of a clio build of O*NET {release.release} with {model} ({vectoriser.name} embeddings)")

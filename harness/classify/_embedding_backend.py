@@ -5,19 +5,23 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
 * **Query** – the user's turns, not the assistant's: the first ``query_turns`` user turns, each cut to
   ``query_chars`` characters, embedded separately and averaged with the first turn weighted double (the opening
   request usually names the task; later turns refine it).
-* **Node texts** – a node's name plus its description (for the work-activity hierarchy: the IWA with its detailed
-  activities, the task statement with its occupations), so parents are described by what they hold.
-* **Beam traversal** – keep the ``beam_top`` best top-level nodes, then the ``beam_mid`` best mid-level nodes under
-  them by the running path score, then rank the base nodes under those. A path's score is the weighted sum of the
-  query's cosine similarity to each node on it (``weights``, top → base), so a base task needs support from its
-  parents as well as its own text, and one bad greedy step at the top cannot doom the path.
-* **Screening** – occupational when the best base similarity reaches ``occupational_threshold`` and the user's turns
-  carry fewer than ``max_personal_cues`` cues of personal or recreational use.
+* **Base score** – cosine similarity of the query to the task's text (statement and occupations), plus
+  ``activity_weight`` × the best similarity to the detailed work activities the task is linked to (short, generic
+  phrases such as "Write computer programming code" that match how people phrase requests better than the task
+  statements do), plus ``domain_boost`` when the task belongs to an SOC major group whose cue words the user wrote
+  (:data:`harness.classify.DOMAIN_CUES`: programming terms for computer occupations, lesson plans for teaching...).
+* **Beam traversal** – a parent is scored by its best child plus ``parent_weights`` × the similarity to its own
+  text; the walk keeps the ``beam_top`` best top-level nodes, then the ``beam_mid`` best mid-level nodes under them,
+  and ranks the base tasks under those. With parent weights of zero (the default, chosen on the goldset's dev split,
+  where the parents' own texts did not help) the walk returns the best-scoring base task and its ancestors.
+* **Screening** – occupational when the user's turns carry a domain cue or the best base similarity reaches
+  ``occupational_threshold``, and fewer than ``max_personal_cues`` cues of personal or recreational use.
 * **Pattern** – the ordered rules of :mod:`harness.classify._features`.
 * **Skills** – O*NET skills whose description is within ``skill_margin`` of the most similar skill and above
   ``skill_min_similarity`` (at most ``max_skills``); none for non-occupational conversations.
 
 It uses no prior from released usage shares, so its prevalence estimates are not pulled toward earlier results.
+The domain cues do pull toward the cued groups, by design and from the conversation's own words.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from harness.classify._features import extract_features, rule_pattern
+from harness.classify._features import DOMAIN_CUES, domain_cues, extract_features, rule_pattern
 from harness.classify._types import Classification
 from harness.conversations import Conversation
 from harness.llm import Embedder, canonical_model_name
@@ -38,7 +42,7 @@ from harness.taxonomy import Hierarchy
 
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
 
-METHOD_VERSION = "embedding-beam/1"
+METHOD_VERSION = "embedding-beam/2"
 
 
 @dataclass(frozen=True)
@@ -48,13 +52,15 @@ class EmbeddingConfig:
     model: str = "all-MiniLM-L6-v2"
     beam_top: int = 6
     beam_mid: int = 15
-    weights: tuple[float, float, float] = (0.15, 0.25, 0.6)
+    parent_weights: tuple[float, float] = (0.0, 0.0)
+    activity_weight: float = 0.5
+    domain_boost: float = 0.3
     top_k: int = 5
     query_turns: int = 3
     query_chars: int = 1000
     node_chars: int = 600
     base_node_chars: int = 200
-    occupational_threshold: float = 0.30
+    occupational_threshold: float = 0.50
     max_personal_cues: int = 2
     skill_margin: float = 0.03
     skill_min_similarity: float = 0.15
@@ -65,9 +71,11 @@ class EmbeddingConfig:
         object.__setattr__(self, "model", canonical_model_name(self.model))
         if self.beam_top < 1 or self.beam_mid < 1 or self.top_k < 1:
             raise ValueError("beam_top, beam_mid and top_k must be >= 1")
-        if len(self.weights) != 3 or any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-            raise ValueError(f"weights must be three non-negative numbers, got {self.weights}")
-        object.__setattr__(self, "weights", tuple(float(w) for w in self.weights))
+        if len(self.parent_weights) != 2 or any(w < 0 for w in self.parent_weights):
+            raise ValueError(f"parent_weights must be two non-negative numbers, got {self.parent_weights}")
+        object.__setattr__(self, "parent_weights", tuple(float(w) for w in self.parent_weights))
+        if self.activity_weight < 0 or self.domain_boost < 0:
+            raise ValueError("activity_weight and domain_boost must be >= 0")
 
     def digest(self) -> str:
         payload = json.dumps({"method": METHOD_VERSION, **asdict(self)}, sort_keys=True)
@@ -137,7 +145,7 @@ class EmbeddingClassifier:
         return text[:limit]
 
     def prepare(self) -> None:
-        """Embed the hierarchy (cached on disk) and the skill descriptions; called on first use."""
+        """Embed the hierarchy, the base tasks' activities and the skills (cached on disk); called on first use."""
         if self._levels is not None:
             return
         levels: list[_Level] = []
@@ -150,6 +158,20 @@ class EmbeddingClassifier:
                 entry.parent_index = np.array([parent_pos[self.hierarchy[i].parent] for i in ids], dtype=np.int64)
             levels.append(entry)
         self._levels = levels
+        base_nodes = [self.hierarchy[i] for i in levels[-1].ids]
+        # (base, activity) pairs sorted by base, so a per-base maximum is one np.maximum.reduceat
+        activity_texts = sorted({a for node in base_nodes for a in node.meta.get("activities", ())})
+        position = {text: k for k, text in enumerate(activity_texts)}
+        pairs = [(b, position[a]) for b, node in enumerate(base_nodes) for a in node.meta.get("activities", ())]
+        self._activity_vectors = self.embedder.encode_cached(activity_texts) if activity_texts else None
+        self._pair_base = np.array([p[0] for p in pairs], dtype=np.int64)
+        self._pair_activity = np.array([p[1] for p in pairs], dtype=np.int64)
+        self._pair_starts = np.flatnonzero(np.r_[True, np.diff(self._pair_base) != 0]) if pairs else np.zeros(0, int)
+        # which base tasks belong to each cued major group
+        groups = [{soc[:2] for soc in node.meta.get("soc_codes", ())} for node in base_nodes]
+        self._group_members = {g: np.array([g in gs for gs in groups]) for g in DOMAIN_CUES}
+        # children of each parent as contiguous runs, for the "parent = best child" scores
+        self._runs = [_runs(level.parent_index) for level in levels[1:]]
         self._skill_vectors = self.embedder.encode_cached(self._skill_texts) if self._skill_texts else None
 
     def _queries(self, conversations: Sequence[Conversation]) -> np.ndarray:
@@ -169,6 +191,25 @@ class EmbeddingClassifier:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
 
+    def _base_scores(self, queries: np.ndarray, cues: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """Base-task scores (module docstring) and the plain similarity to each task's text."""
+        assert self._levels is not None
+        similarity = queries @ self._levels[-1].vectors.T
+        scores = similarity.copy()
+        if self._activity_vectors is not None and self.config.activity_weight > 0:
+            activity_sim = queries @ self._activity_vectors.T
+            best = np.maximum.reduceat(activity_sim[:, self._pair_activity], self._pair_starts, axis=1)
+            with_activity = self._pair_base[self._pair_starts]
+            per_base = similarity.copy()  # tasks without linked activities fall back to their own similarity
+            per_base[:, with_activity] = best
+            scores += self.config.activity_weight * per_base
+        if self.config.domain_boost > 0:
+            for i, groups in enumerate(cues):
+                if groups:
+                    mask = np.logical_or.reduce([self._group_members[g] for g in groups])
+                    scores[i] += self.config.domain_boost * mask
+        return scores, similarity
+
     def classify(self, conversations: Sequence[Conversation]) -> list[Classification]:
         if not conversations:
             return []
@@ -176,30 +217,29 @@ class EmbeddingClassifier:
         assert self._levels is not None
         started = time.perf_counter()
         queries = self._queries(conversations)
+        cues = [domain_cues(conv) for conv in conversations]
         top, mid, base = self._levels
-        sim_top, sim_mid, sim_base = (queries @ lvl.vectors.T for lvl in (top, mid, base))
+        base_score, base_sim = self._base_scores(queries, cues)
+        w_top, w_mid = self.config.parent_weights
+        mid_score = _best_child(base_score, self._runs[1], len(mid.ids)) + w_mid * (queries @ mid.vectors.T)
+        top_score = _best_child(mid_score, self._runs[0], len(top.ids)) + w_top * (queries @ top.vectors.T)
         sim_skill = queries @ self._skill_vectors.T if self._skill_vectors is not None else None
-        w_top, w_mid, w_base = self.config.weights
         per_item = (time.perf_counter() - started) / len(conversations)
         hashes = self._hashes()
         results = []
         for i, conv in enumerate(conversations):
             keep_top = np.zeros(len(top.ids), dtype=bool)
-            keep_top[np.argsort(-sim_top[i], kind="stable")[: self.config.beam_top]] = True
-            mid_score = w_top * sim_top[i][mid.parent_index] + w_mid * sim_mid[i]
-            mid_score = np.where(keep_top[mid.parent_index], mid_score, -np.inf)
+            keep_top[np.argsort(-top_score[i], kind="stable")[: self.config.beam_top]] = True
+            in_beam_mid = np.where(keep_top[mid.parent_index], mid_score[i], -np.inf)
             keep_mid = np.zeros(len(mid.ids), dtype=bool)
-            keep_mid[np.argsort(-mid_score, kind="stable")[: self.config.beam_mid]] = True
-            keep_mid &= np.isfinite(mid_score)
-            base_score = np.where(
-                keep_mid[base.parent_index], mid_score[base.parent_index] + w_base * sim_base[i], -np.inf
-            )
-            ranked = np.argsort(-base_score, kind="stable")[: self.config.top_k]
-            best = int(ranked[0])
-            path = self.hierarchy.path(base.ids[best])
+            keep_mid[np.argsort(-in_beam_mid, kind="stable")[: self.config.beam_mid]] = True
+            keep_mid &= np.isfinite(in_beam_mid)
+            ranked_scores = np.where(keep_mid[base.parent_index], base_score[i], -np.inf)
+            ranked = np.argsort(-ranked_scores, kind="stable")[: self.config.top_k]
+            path = self.hierarchy.path(base.ids[int(ranked[0])])
             features = extract_features(conv)
             occupational = bool(
-                sim_base[i].max() >= self.config.occupational_threshold
+                (cues[i] or base_sim[i].max() >= self.config.occupational_threshold)
                 and features.personal_cues < self.config.max_personal_cues
             )
             results.append(
@@ -208,7 +248,7 @@ class EmbeddingClassifier:
                     account_id=conv.account_id,
                     occupational=occupational,
                     path=path,
-                    top_k=tuple(base.ids[int(j)] for j in ranked if np.isfinite(base_score[j])),
+                    top_k=tuple(base.ids[int(j)] for j in ranked if np.isfinite(ranked_scores[j])),
                     pattern=rule_pattern(features),
                     skills=self._skills(sim_skill[i]) if (sim_skill is not None and occupational) else (),
                     latency_s=per_item,
@@ -226,3 +266,22 @@ class EmbeddingClassifier:
             if similarity[j] >= best - self.config.skill_margin and similarity[j] >= self.config.skill_min_similarity
         ]
         return tuple(chosen)
+
+
+_Runs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _runs(parent_index: np.ndarray) -> _Runs:
+    """Order that groups children by parent, the start of each group, and the parent of each group."""
+    order = np.argsort(parent_index, kind="stable")
+    sorted_parents = parent_index[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(sorted_parents) != 0])
+    return order, starts, sorted_parents[starts]
+
+
+def _best_child(child_scores: np.ndarray, runs: _Runs, n_parents: int) -> np.ndarray:
+    """Each parent's score as the maximum of its children's (parents without children get -inf)."""
+    order, starts, parents = runs
+    out = np.full((child_scores.shape[0], n_parents), -np.inf, dtype=child_scores.dtype)
+    out[:, parents] = np.maximum.reduceat(child_scores[:, order], starts, axis=1)
+    return out

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from harness.conversations import Conversation
 
-__all__ = ["ConversationFeatures", "extract_features", "rule_pattern"]
+__all__ = ["DOMAIN_CUES", "ConversationFeatures", "domain_cues", "extract_features", "rule_pattern"]
 
 _ERROR_RE = re.compile(
     r"traceback \(most recent call last\)|\b\w*(error|exception)\b\s*[:(]|\berror\b.*\b(line|got|get|getting|shows?)\b"
@@ -114,3 +114,54 @@ def rule_pattern(features: ConversationFeatures) -> str:
     if features.opens_with_question:
         return "learning"
     return "none"
+
+
+# Words that tie a request to the work of one SOC major group. Written from general knowledge of each field (not
+# fitted to any labelled item); the embedding backend boosts tasks of the cued groups, because sentence embeddings
+# match a request's *topic* ("sort", "filter", "routes") to unrelated statements that share the word.
+DOMAIN_CUES: dict[str, re.Pattern[str]] = {
+    "15": re.compile(
+        r"```|\b(python|javascript|typescript|java|c\+\+|c#|golang|rust|php|ruby|sql|mysql|postgres\w*|mongodb|api|json"
+        r"|yaml|html|css|react|angular|vue|node\.?js|django|flask|spring|docker|kubernetes|aws|azure|gcp|linux|bash"
+        r"|shell|git|github|regex|function|class|method|variable|array|string|integer|loop|compile|debug|bug"
+        r"|stack ?trace|exception|server|database|query|script|code|coding|program|algorithm|framework|library|npm"
+        r"|pip|webpack|excel formula|vba|macro|iptables|nginx|terraform|endpoint|frontend|backend|deploy\w*)\b",
+        re.IGNORECASE,
+    ),
+    "25": re.compile(
+        r"\b(lesson plans?|curriculum|syllabus|classroom|students?|teach(ing|er)?|homework|worksheet|quiz(zes)?"
+        r"|exam questions|grade \d+|\d+(st|nd|rd|th) grade|lecture|course outline|tutor)\b",
+        re.IGNORECASE,
+    ),
+    "27": re.compile(
+        r"\b(story|stories|novel|poem|poetry|lyrics|song|screenplay|scene|chapter|blog post|article|headline|slogan"
+        r"|caption|copywrit\w*|logo|illustration|video script|youtube|podcast|tweet|instagram|tiktok"
+        r"|social media post|press release|newsletter)\b",
+        re.IGNORECASE,
+    ),
+    "13": re.compile(
+        r"\b(marketing|market research|seo|business plan|budget|financ\w+|accounting|invoice|tax(es)?|invest\w*"
+        r"|pricing|sales (strategy|pitch|funnel)|kpis?|roi|revenue|customer (acquisition|segment\w*)|audit)\b",
+        re.IGNORECASE,
+    ),
+    "11": re.compile(
+        r"\b(strategy|strategic|stakeholders?|okrs?|roadmap|project plan|hiring|recruit\w*|manage (a|my) team"
+        r"|leadership|company vision|board meeting)\b",
+        re.IGNORECASE,
+    ),
+    "23": re.compile(
+        r"\b(contract|lawsuit|legal|clause|attorney|lawyer|court|plaintiff|defendant|statute|liability|gdpr"
+        r"|terms of service)\b",
+        re.IGNORECASE,
+    ),
+    "29": re.compile(
+        r"\b(patients?|diagnos\w+|clinical|medication|symptoms?|nurs(e|ing)|physician|therapy|dosage)\b",
+        re.IGNORECASE,
+    ),
+}
+
+
+def domain_cues(conversation: Conversation, *, max_chars: int = 2000) -> frozenset[str]:
+    """SOC major groups whose cue words appear in the user's turns (each turn cut to ``max_chars``)."""
+    text = " ".join(m.content[:max_chars] for m in conversation.messages if m.role == "user")
+    return frozenset(group for group, pattern in DOMAIN_CUES.items() if pattern.search(text))

@@ -34,7 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="fail (exit 1) when a metric is worse than the baseline by more than its sampling noise",
     )
     gate.add_argument("--metrics", type=Path, required=True, help="metrics.json of the run to check")
-    gate.add_argument("--baseline", type=Path, required=True, help="baseline.json to compare against")
+    target = gate.add_mutually_exclusive_group(required=True)
+    target.add_argument("--baseline", type=Path, help="baseline.json to compare against")
+    target.add_argument("--write-baseline", type=Path, metavar="PATH",
+                        help="instead of checking, record these metrics as the new baseline at PATH")
     gate.add_argument(
         "--z", type=_positive_float, default=1.96, help="one-sided critical value of the margins (default 1.96)"
     )
@@ -52,8 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from harness.evaluate import format_gate_table, gate, read_baseline, read_metrics
+    from harness.evaluate import format_gate_table, gate, read_baseline, read_metrics, write_baseline
 
+    if args.write_baseline:
+        path = write_baseline(args.write_baseline, read_metrics(args.metrics))
+        print(f"baseline written to {path}")
+        return 0
     result = gate(read_metrics(args.metrics), read_baseline(args.baseline), z=args.z)
     print(format_gate_table(result))
     return 0 if result.passed else 1

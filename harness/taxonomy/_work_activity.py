@@ -13,7 +13,8 @@ and each IWA to one generalized work activity (GWA). That gives a three-level tr
   Such nodes carry ``meta["placed_by"] = "tfidf-nearest-iwa"``. Nothing is dropped.
 
 Base nodes are distinct statements (identical text under several occupations is one node) with id
-``task:<smallest Task ID>`` and ``meta`` holding every Task ID and O*NET-SOC code that share the text.
+``task:<smallest Task ID>`` and ``meta`` holding every Task ID and O*NET-SOC code that share the text, and the titles
+of the detailed work activities the statement is linked to (``activities``).
 """
 
 from __future__ import annotations
@@ -73,10 +74,16 @@ def build_work_activity_hierarchy(release: OnetRelease) -> Hierarchy:
                  description=f"Detailed activities: {dwa_titles.get(iwa_id, '')}")
         )
     occ_title = dict(zip(release.occupations["soc_code"], release.occupations["title"], strict=True))
+    dwa_title = dict(zip(release.dwas["dwa_id"], release.dwas["title"], strict=True))
+    activities: dict[str, set[str]] = defaultdict(set)
+    for task_id, dwa_id in zip(release.task_dwas["task_id"], release.task_dwas["dwa_id"], strict=True):
+        activities[key_of_task[task_id]].add(dwa_title[dwa_id])
     for key, statement, task_ids, soc_codes in statements[
         ["statement_key", "statement", "task_ids", "soc_codes"]
     ].itertuples(index=False):
         meta = {"task_ids": list(task_ids), "soc_codes": list(soc_codes)}
+        if activities.get(key):
+            meta["activities"] = sorted(activities[key])
         if key in placed:
             meta["placed_by"] = PLACEMENT_RULE
         nodes.append(

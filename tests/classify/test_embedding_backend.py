@@ -41,11 +41,26 @@ def test_hierarchy_embeddings_are_cached(mini_hierarchy, tmp_path):
     embedder = Embedder(cache_root=tmp_path)
     EmbeddingClassifier(mini_hierarchy, embedder=embedder).prepare()
     files = sorted((tmp_path / "embeddings").rglob("*.npy"))
-    assert len(files) == 3  # one matrix per level
+    assert len(files) == 4  # one matrix per level, one for the base tasks' activities
     matrix = np.load(files[0])
     assert np.allclose(np.linalg.norm(matrix, axis=1), 1, atol=1e-5)
     EmbeddingClassifier(mini_hierarchy, embedder=embedder).prepare()
     assert sorted((tmp_path / "embeddings").rglob("*.npy")) == files
+
+
+def test_domain_cues_move_a_request_to_the_cued_group(mini_hierarchy):
+    plain = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(domain_boost=0.0, activity_weight=0.0))
+    cued = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(domain_boost=1.0, activity_weight=0.0))
+    conv = _ask("x", "Please sort and file these python records")
+    assert cued.classify([conv])[0].path[-1] in {"task:101", "task:102"}  # 15-xxxx tasks win under the boost
+    assert plain.classify([conv])[0].path[-1] == "task:301"  # filing records, by topic alone
+
+
+def test_zero_parent_weights_return_the_best_base_task(mini_hierarchy):
+    wide = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(beam_top=100, beam_mid=100))
+    narrow = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(beam_top=1, beam_mid=1))
+    convs = [_ask(str(i), t) for i, t in enumerate(["review code", "write prose", "file records", "plan budgets"])]
+    assert [r.path for r in wide.classify(convs)] == [r.path for r in narrow.classify(convs)]
 
 
 def test_beam_restricts_to_supported_paths(mini_hierarchy):
@@ -58,8 +73,10 @@ def test_beam_restricts_to_supported_paths(mini_hierarchy):
 def test_config_is_checked():
     with pytest.raises(ValueError, match="unknown embedding model"):
         EmbeddingConfig(model="bert-base")
-    with pytest.raises(ValueError, match="weights"):
-        EmbeddingConfig(weights=(1.0, -1.0, 0.0))
+    with pytest.raises(ValueError, match="parent_weights"):
+        EmbeddingConfig(parent_weights=(1.0, -1.0))
+    with pytest.raises(ValueError, match="activity_weight"):
+        EmbeddingConfig(activity_weight=-0.1)
 
 
 def test_real_sharegpt_conversations(mini_hierarchy):

@@ -24,7 +24,7 @@ demo: $(STAMP)
 	$(BIN)/harness demo
 
 test: $(STAMP)
-	$(BIN)/ruff check harness tests evals
+	$(BIN)/ruff check harness tests evals scripts goldsets/build
 	$(BIN)/pytest -q -n 2 --durations=15
 
 # Regression gate: validate the embedded default on the shipped goldset and compare with its baseline.
@@ -34,7 +34,7 @@ gate: $(STAMP)
 	$(BIN)/harness gate --metrics runs/gate/metrics.json --baseline goldsets/baselines/embedding-minilm.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check harness tests evals
+	$(BIN)/ruff check harness tests evals scripts goldsets/build
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from harness.classify._types import Classification, Classifier
 from harness.conversations import Conversation
 from harness.errors import InputError
-from harness.taxonomy import Hierarchy
+from harness.taxonomy import Hierarchy, normalise_statement
 
 __all__ = ["RunResult", "classify_conversations", "package_versions", "read_facts", "write_json_atomic"]
 
@@ -149,6 +149,12 @@ def classify_conversations(
         if conv.id in seen:
             raise InputError(out, f"conversation id {conv.id!r} appears twice in the input", field="id")
         seen.add(conv.id)
+    def statement_key(result: Classification) -> str | None:
+        # the roll-up to occupations joins on the task statement (see harness.aggregate)
+        if not result.path or "task_ids" not in hierarchy[result.path[-1]].meta:
+            return None
+        return normalise_statement(hierarchy[result.path[-1]].name)
+
     partial = out / PARTIAL
     _check_identity(out, classifier, hierarchy)
     done = _read_partial(partial)
@@ -170,7 +176,7 @@ def classify_conversations(
             for (seq, conv), result in zip(chunk, results, strict=True):
                 if result.conversation_id != conv.id:
                     raise RuntimeError(f"{classifier.spec} answered for {result.conversation_id!r}, not {conv.id!r}")
-                row = {"seq": seq, **result.to_row(hierarchy.levels)}
+                row = {"seq": seq, **result.to_row(hierarchy.levels), "statement_key": statement_key(result)}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 done[conv.id] = row
             fh.flush()

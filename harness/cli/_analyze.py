@@ -21,6 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--facts", default=None,
                         help="fact table (Parquet, one row per conversation) to aggregate instead of the release's "
                         "published shares; its statement_key must be O*NET 20.1 statements of --release")
+    parser.add_argument("--onet-release", default=None,
+                        help="with --facts: take task→occupation links from this O*NET release (e.g. 29.3, the "
+                        "release `harness classify` uses) instead of the Economic Index release's O*NET 20.1")
     parser.add_argument("--min-conversations", type=int, default=15,
                         help="privacy wall: conversations per reported cell (>= 15)")
     parser.add_argument("--min-accounts", type=int, default=5,
@@ -47,11 +50,16 @@ def _run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise InputError("--min-conversations/--min-accounts", str(exc)) from None
         release = load_economic_index(args.release, data_dir=args.data_dir)
+        links, titles = release.statements, release.occupations
+        if args.onet_release:
+            from harness.taxonomy import load_onet
+
+            onet = load_onet(release=args.onet_release, data_dir=args.data_dir)
+            links, titles = onet.statements, onet.occupations
         facts = read_facts(args.facts)
-        aggregate = aggregate_facts(facts, release.statements, policy=policy, source=str(args.facts))
-        analysis = analyze_aggregate(aggregate, release.statements, name=str(args.facts),
-                                     titles=release.occupations, bls_employment=release.bls_employment,
-                                     wages=release.wages)
+        aggregate = aggregate_facts(facts, links, policy=policy, source=str(args.facts))
+        analysis = analyze_aggregate(aggregate, links, name=str(args.facts), titles=titles,
+                                     bls_employment=release.bls_employment, wages=release.wages)
     else:
         analysis = analyze_release(args.release, data_dir=args.data_dir)
     out = write_analysis(analysis, args.out)

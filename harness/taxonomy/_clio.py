@@ -79,8 +79,9 @@ class ClioConfig:
             4,000 items, k-means above).
         sample: Build over a seeded random sample of this many statements (None: all of them).
         concurrency: Model calls in flight at once.
-        threads: Cap on BLAS/OpenMP threads for the whole build (embedding included); None keeps the libraries'
-            default. On a busy machine one thread is often several times faster than oversubscribed defaults.
+        threads: Cap on BLAS/OpenMP threads while the levels are built (clustering, naming, model stages); the base
+            embedding is not capped. None keeps the libraries' default. On a busy machine one thread is often
+            several times faster than oversubscribed defaults.
 
     Raises:
         ValueError: An option out of range.
@@ -254,13 +255,6 @@ async def abuild_clio_hierarchy(
         ValueError: The requested sizes do not fit the number of statements.
     """
     config = config or ClioConfig()
-    with _thread_limit(config.threads):
-        return await _build(release, llm, config, vectoriser, progress)
-
-
-async def _build(
-    release: OnetRelease, llm: LLM | None, config: ClioConfig, vectoriser: Vectoriser | None, progress: bool
-) -> Hierarchy:
     started = time.perf_counter()
     offline = llm is None
     if vectoriser is None:
@@ -291,35 +285,36 @@ async def _build(
     builder = None if offline else LLMLevelBuilder(llm=llm, vectoriser=vectoriser, config=config, progress=progress)
     built: list[tuple[list[ParentDraft], np.ndarray]] = []
     offline_methods: dict[str, str] = {}
-    for step in range(1, config.levels):
-        level = names[-1 - step]
-        child_level = names[-step]
-        target = targets[-1 - step]
-        log.info("clio: level %s from %d %s items (target %d)", level, len(items), child_level, target)
-        if builder is not None:
-            drafts, assignment = await builder.build_level(items, vectors, target, level, step)
-        else:
+    with _thread_limit(config.threads):  # the base embedding above keeps its own threads
+        for step in range(1, config.levels):
+            level = names[-1 - step]
+            child_level = names[-step]
+            target = targets[-1 - step]
+            log.info("clio: level %s from %d %s items (target %d)", level, len(items), child_level, target)
+            if builder is not None:
+                drafts, assignment = await builder.build_level(items, vectors, target, level, step)
+            else:
+                t0 = time.perf_counter()
+                assignment, offline_methods[level] = group_offline(
+                    vectors, target, method=config.offline_method, seed=config.seed + step
+                )
+                groups = [np.flatnonzero(assignment == p).tolist() for p in range(int(assignment.max()) + 1)]
+                base_groups = [sorted(b for c in g for b in items[c].base) for g in groups]
+                drafts = name_offline(groups, base_groups, texts, base_vectors, base_ids, child_level)
+                timer.add(f"{level}.group_and_name", t0)
+            built.append((drafts, assignment))
+            parents = []
+            for p, draft in enumerate(drafts):
+                members = np.flatnonzero(assignment == p)
+                parents.append(Item(id=f"{level}#{p}", name=draft.name, description=draft.description,
+                                    base=tuple(sorted(b for c in members for b in items[c].base))))
             t0 = time.perf_counter()
-            assignment, offline_methods[level] = group_offline(
-                vectors, target, method=config.offline_method, seed=config.seed + step
-            )
-            groups = [np.flatnonzero(assignment == p).tolist() for p in range(int(assignment.max()) + 1)]
-            base_groups = [sorted(b for c in g for b in items[c].base) for g in groups]
-            drafts = name_offline(groups, base_groups, texts, base_vectors, base_ids, child_level)
-            timer.add(f"{level}.group_and_name", t0)
-        built.append((drafts, assignment))
-        parents = []
-        for p, draft in enumerate(drafts):
-            members = np.flatnonzero(assignment == p)
-            parents.append(Item(id=f"{level}#{p}", name=draft.name, description=draft.description,
-                                base=tuple(sorted(b for c in members for b in items[c].base))))
-        t0 = time.perf_counter()
-        if builder is not None:
-            vectors = vectoriser.encode([p.text for p in parents])
-        else:
-            vectors = unit_rows(np.stack([vectors[assignment == p].mean(axis=0) for p in range(len(parents))]))
-        timer.add(f"{level}.embed", t0)
-        items = parents
+            if builder is not None:
+                vectors = vectoriser.encode([p.text for p in parents])
+            else:
+                vectors = unit_rows(np.stack([vectors[assignment == p].mean(axis=0) for p in range(len(parents))]))
+            timer.add(f"{level}.embed", t0)
+            items = parents
 
     nodes = _assemble(release, statements, names, built)
     sizes = {lvl: sum(1 for n in nodes if n.level == lvl) for lvl in names}

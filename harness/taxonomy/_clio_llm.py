@@ -10,7 +10,8 @@ Rules the model cannot override (so every level is complete and the build is det
   ``target`` clusters when there are more candidates than that, else only pairs closer than
   ``duplicate_similarity``. The model writes one category for each cluster of two or more (the "merge" step).
 * **Assignment**: each child chooses among the ``assign_options`` candidates nearest to it, shown in an order
-  shuffled by ``random.Random(f"{seed}:{level}:{child id}")``.
+  shuffled by ``random.Random(f"{seed}:{level}:{child id}")`` (the child id is the base node id, or
+  ``<level>#<index>`` for a child on a generated level, whose final id is only known once its parents are).
 * **Answers**: an unreadable or out-of-range answer is retried once with a note on the format (a different
   request, so it is cached separately); if the retry fails too, the fallback rule applies: proposals → the
   requested number of members spread over the neighbourhood (most central first, then farthest-point), verbatim;

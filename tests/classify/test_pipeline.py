@@ -81,40 +81,51 @@ def _data_dir_with_mini_release(tmp_path: Path, mini_onet_dir: Path) -> Path:
 
 
 def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, mini_onet_dir):
-    """A real `harness classify` subprocess is SIGKILLed midway, resumed, and compared with a clean run."""
+    """A real `harness classify` subprocess is SIGKILLed midway, resumed, and compared with a clean run.
+
+    The replay backend keeps the subprocess cheap; one durable write per conversation (--batch-size 1) gives the
+    kill many places to land.
+    """
     data = _data_dir_with_mini_release(tmp_path, mini_onet_dir)
+    convs = list(iter_sharegpt(1500))
     conversations = tmp_path / "conv.jsonl"
-    write_jsonl(iter_sharegpt(150, english_only=True), conversations)
+    write_jsonl(convs, conversations)
+    predictions = tmp_path / "predictions.jsonl"
+    tasks, patterns = (101, 102, 201, 202, 301), ("directive", "learning", "task_iteration")
+    predictions.write_text("".join(
+        json.dumps({"conversation_id": c.id, "task_id": tasks[k % 5], "pattern": patterns[k % 3]}) + "\n"
+        for k, c in enumerate(convs)
+    ))
     env = {**os.environ, "HARNESS_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
 
     def command(out: Path) -> list[str]:
         return [sys.executable, "-m", "harness", "classify", "--input", str(conversations), "--out", str(out),
-                "--batch-size", "1", "--no-progress"]
+                "--backend", f"replay:{predictions}", "--batch-size", "1", "--no-progress"]
 
     killed = tmp_path / "killed"
     proc = subprocess.Popen(command(killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     partial = killed / "facts.partial.jsonl"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if partial.exists() and partial.read_text().count("\n") >= 20:
+        if partial.exists() and partial.stat().st_size > 0 and partial.read_text().count("\n") >= 50:
             break
         if proc.poll() is not None:
             pytest.fail("the run finished before it could be interrupted")
-        time.sleep(0.05)
+        time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done_before = partial.read_text().count("\n")
-    assert 20 <= done_before < 150 and not (killed / "facts.parquet").exists()
+    assert 50 <= done_before < len(convs) and not (killed / "facts.parquet").exists()
 
     subprocess.run(command(killed), env=env, check=True, capture_output=True)
     clean = tmp_path / "clean"
     subprocess.run(command(clean), env=env, check=True, capture_output=True)
     resumed_rows = _comparable(killed / "facts.jsonl")
-    assert len(resumed_rows) == 150
-    assert len({r["conversation_id"] for r in resumed_rows}) == 150
+    assert len(resumed_rows) == len(convs)
+    assert len({r["conversation_id"] for r in resumed_rows}) == len(convs)
     assert resumed_rows == _comparable(clean / "facts.jsonl")
     manifest = json.loads((killed / "manifest.json").read_text())
-    assert manifest["counts"]["resumed"] == done_before
+    assert manifest["counts"]["resumed"] >= done_before
 
 
 def test_resume_refuses_rows_of_another_configuration(tmp_path, mini_hierarchy):

@@ -59,25 +59,26 @@ Summariser = Callable[[Conversation], "str | Sequence[str]"]
 
 @dataclass(frozen=True)
 class UserTurnSummary:
-    """The offline "summary": the user's first ``max_turns`` non-empty turns, each cut to ``max_chars`` characters.
+    """The offline "summary": the user's non-empty turns (the first ``max_turns``; all when ``None``), each cut to
+    ``max_chars`` characters as written.
 
-    The defaults match what the offline embedding classifier reads (three user turns of 1,000 characters), so a
-    conversation and its summary classify alike there.
+    The defaults keep everything the offline embedding classifier reads (its query turns and the domain cues it
+    looks for in every user turn's first 2,000 characters), so a conversation and its summary classify alike.
     """
 
-    max_turns: int = 3
-    max_chars: int = 1000
+    max_turns: int | None = None
+    max_chars: int = 2000
 
     def __post_init__(self) -> None:
-        if self.max_turns < 1 or self.max_chars < 1:
-            raise ValueError("max_turns and max_chars must be >= 1")
+        if (self.max_turns is not None and self.max_turns < 1) or self.max_chars < 1:
+            raise ValueError("max_turns (when given) and max_chars must be >= 1")
 
     def __call__(self, conversation: Conversation) -> tuple[str, ...]:
-        turns = [m.content.strip() for m in conversation.messages if m.role == "user" and m.content.strip()]
+        turns = [m.content for m in conversation.messages if m.role == "user" and m.content.strip()]
         return tuple(t[: self.max_chars] for t in turns[: self.max_turns])
 
     def describe(self) -> str:
-        return f"user-turns:{self.max_turns}x{self.max_chars}"
+        return f"user-turns:{self.max_turns or 'all'}x{self.max_chars}"
 
 
 def _describe(summarise: Summariser) -> str:
@@ -136,7 +137,7 @@ class ClusterAssignments:
         conversation_ids: Ids of the clustered conversations, in input order.
         levels: One :class:`ClusterLevel` per requested size, in the order given.
         seed: Seed of k-means.
-        summary: What represented a conversation (e.g. ``"user-turns:3x1000"``).
+        summary: What represented a conversation (e.g. ``"user-turns:allx2000"``).
         embedding_model: Model that embedded the summaries.
     """
 

@@ -101,6 +101,19 @@ class ReconstructionResult:
         table = self.table()[list(RECONSTRUCTION_COLUMNS)]
         return [{k: _finite_or_none(v) for k, v in row.items()} for row in table.to_dict(orient="records")]
 
+    def metrics(self) -> dict[str, dict[str, Any]]:
+        """Flat metrics.json entries, e.g. ``"reconstruction.task.size-50.pearson"`` →
+        ``{"value", "n", "kind"}`` (kind ``"correlation"``, or ``"error"`` for MSE; n = items compared)."""
+        out: dict[str, dict[str, Any]] = {}
+        for s in self.scores:
+            for name in ("pearson", "spearman", "kendall_tau_b", "mse"):
+                out[f"reconstruction.{s.level}.{s.aggregation}.{name}"] = {
+                    "value": _finite_or_none(float(getattr(s, name))),
+                    "n": s.n_union,
+                    "kind": "error" if name == "mse" else "correlation",
+                }
+        return out
+
     def pairs(self, level: str, aggregation: str) -> pd.DataFrame:
         """``item_id, item, direct, cluster`` over the union of items (0 where a method found none).
 
@@ -159,12 +172,17 @@ class ReconstructionResult:
         return fig
 
     def write(self, out_dir: str | Path) -> Path:
-        """Write ``out_dir/reconstruction/``: scores.csv, reconstruction.json, pairs_<level>_<aggregation>.csv,
-        clusters.csv and correlations.png. Returns the ``reconstruction`` directory."""
+        """Write ``out_dir/reconstruction/`` and return it.
+
+        Files: ``scores.csv`` (:meth:`table`), ``reconstruction.json`` (``schema``, ``run`` = :attr:`info`,
+        ``reconstruction`` = :meth:`rows`, ``metrics`` = :meth:`metrics`), ``pairs_<level>_<aggregation>.csv``
+        (:meth:`pairs`), ``clusters.csv`` (:meth:`cluster_table`) and ``correlations.png`` (:meth:`figure`).
+        """
         out = Path(out_dir) / "reconstruction"
         out.mkdir(parents=True, exist_ok=True)
         self.table().to_csv(out / "scores.csv", index=False)
-        payload = {"schema": RECONSTRUCTION_SCHEMA, "run": _jsonable(dict(self.info)), "reconstruction": self.rows()}
+        payload = {"schema": RECONSTRUCTION_SCHEMA, "run": _jsonable(dict(self.info)), "reconstruction": self.rows(),
+                   "metrics": self.metrics()}
         (out / "reconstruction.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         for level, aggregation in self.cluster:
             self.pairs(level, aggregation).to_csv(out / f"pairs_{level}_{aggregation}.csv", index=False)

@@ -61,16 +61,16 @@ def embedder(cache_dir):
     return Embedder(cache_root=cache_dir)
 
 
-# Shorter queries and node texts than the defaults keep the end-to-end test fast on two cores; the summary reads
-# exactly what the classifier reads, so at cluster size 1 both routes see the same text.
+# Shorter queries and node texts than the defaults keep the end-to-end test fast on two cores.
 QUERY_TURNS, QUERY_CHARS = 2, 300
 
 
 @pytest.fixture(scope="session")
 def summary():
+    """The default offline summary (it keeps all the classifier reads, so size 1 reproduces the direct route)."""
     from harness.cluster import UserTurnSummary
 
-    return UserTurnSummary(QUERY_TURNS, QUERY_CHARS)
+    return UserTurnSummary()
 
 
 @pytest.fixture(scope="session")

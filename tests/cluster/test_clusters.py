@@ -109,7 +109,7 @@ def test_assignments_table_has_no_text(convs):
     frame = clusters.to_frame()
     assert list(frame.columns) == ["conversation_id", "aggregation", "target_size", "cluster"]
     assert len(frame) == 2 * len(convs)
-    assert clusters.summary == "user-turns:3x1000" and clusters.embedding_model == "topic-test-encoder"
+    assert clusters.summary == "user-turns:allx2000" and clusters.embedding_model == "topic-test-encoder"
     assert not hasattr(clusters, "summaries")
 
 
@@ -118,8 +118,8 @@ def test_user_turn_summary_cuts_turns_and_characters():
         Message("system", "ignored"), Message("user", "  abcdef  "), Message("assistant", "no"),
         Message("user", ""), Message("user", "ghijkl"), Message("user", "mnop"),
     ))
-    assert UserTurnSummary(max_turns=2, max_chars=4)(conv) == ("abcd", "ghij")
-    assert UserTurnSummary()(conv) == ("abcdef", "ghijkl", "mnop")
+    assert UserTurnSummary(max_turns=2, max_chars=4)(conv) == ("  ab", "ghij")
+    assert UserTurnSummary()(conv) == ("  abcdef  ", "ghijkl", "mnop")
     with pytest.raises(ValueError):
         UserTurnSummary(max_turns=0)
 

@@ -67,6 +67,11 @@ def test_table_and_rows_follow_the_metrics_schema(result):
     rows = result.rows()
     assert all(list(r) == list(RECONSTRUCTION_COLUMNS) for r in rows)
     json.dumps(rows, allow_nan=False)  # NaN became null
+    metrics = result.metrics()
+    assert len(metrics) == 4 * len(rows)
+    entry = metrics["reconstruction.task.size-1.pearson"]
+    assert entry["value"] == pytest.approx(1.0) and entry["kind"] == "correlation" and entry["n"] > 0
+    assert metrics["reconstruction.category.size-50.mse"]["kind"] == "error"
     assert result.info["n_conversations"] == 200 and result.info["sizes"] == SIZES
 
 

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="conversations: a JSONL file, or sharegpt:N for the first N ShareGPT conversations")
     parser.add_argument("--hierarchy", type=Path, required=True, help="hierarchy JSON (harness hierarchy build)")
     parser.add_argument("--backend", default="embedding:all-MiniLM-L6-v2",
-                        help="classifier spec (default embedding:all-MiniLM-L6-v2)")
+                        help="classifier spec, e.g. embedding:all-MiniLM-L6-v2 (default), anthropic:<model-id>, "
+                        "inspect:<provider/model>")
     parser.add_argument("--sizes", default="10,50,200,1000",
                         help="comma-separated target mean cluster sizes (default 10,50,200,1000)")
     parser.add_argument("--seed", type=int, default=0, help="k-means seed (default 0)")
@@ -60,19 +61,14 @@ def read_conversations(spec: str) -> list:
     return read_jsonl(spec)
 
 
-def build_classifier(spec: str, hierarchy, release):
-    """A classifier for ``spec``; only ``embedding:<model>`` for now (the lead wires a general factory later)."""
-    from harness.classify import EmbeddingClassifier, EmbeddingConfig
+def build_classifier(spec: str, hierarchy, release, *, seed: int = 0):
+    """The classifier ``spec`` names (:func:`harness.classify.get_classifier`); a bad spec is an InputError."""
+    from harness.classify import get_classifier
 
-    kind, _, model = spec.partition(":")
-    if kind != "embedding":
-        raise InputError("--backend", f"reconstruct supports embedding:<model> for now, got {spec!r}")
     try:
-        config = EmbeddingConfig(model=model or "all-MiniLM-L6-v2")
+        return get_classifier(spec, hierarchy, release=release, seed=seed)
     except ValueError as exc:
         raise InputError("--backend", str(exc)) from None
-    skills = list(zip(release.skill_reference["skill"], release.skill_reference["description"], strict=True))
-    return EmbeddingClassifier(hierarchy, config, skills=skills)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -84,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
     hierarchy = Hierarchy.load(args.hierarchy)
     release = load_onet(args.onet, release=str(hierarchy.metadata.get("onet_release", "29.3")),
                         data_dir=args.data_dir)
-    classifier = build_classifier(args.backend, hierarchy, release)
+    classifier = build_classifier(args.backend, hierarchy, release, seed=args.seed)
     conversations = read_conversations(args.input)
     if not conversations:
         raise InputError(args.input, "no conversations to reconstruct")

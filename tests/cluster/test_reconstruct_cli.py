@@ -56,7 +56,7 @@ def test_cli_writes_the_reconstruction(mini_hierarchy_file, mini_onet_dir, tmp_p
     [
         (["--sizes", "10,x"], "--sizes"),
         (["--sizes", "0"], "--sizes"),
-        (["--backend", "anthropic:claude"], "--backend"),
+        (["--backend", "nosuch:model"], "unknown backend"),
         (["--backend", "embedding:not-a-model"], "unknown embedding model"),
     ],
 )

@@ -56,8 +56,8 @@ class EmbeddingConfig:
     activity_weight: float = 0.5
     domain_boost: float = 0.3
     top_k: int = 5
-    query_turns: int = 3
-    query_chars: int = 1000
+    query_turns: int = 2
+    query_chars: int = 300
     node_chars: int = 600
     base_node_chars: int = 200
     occupational_threshold: float = 0.50

@@ -10,7 +10,7 @@ from harness.taxonomy import Hierarchy, OnetRelease
 
 __all__ = ["BACKEND_SCHEMES", "DEFAULT_BACKEND", "get_classifier"]
 
-BACKEND_SCHEMES = ("embedding", "anthropic", "inspect", "replay")
+BACKEND_SCHEMES = ("embedding", "anthropic", "anthropic-batch", "inspect", "replay")
 DEFAULT_BACKEND = "embedding:all-MiniLM-L6-v2"
 
 
@@ -27,6 +27,7 @@ def get_classifier(
 
     Args:
         spec: ``embedding:<model>`` (offline default, e.g. ``embedding:all-MiniLM-L6-v2``), ``anthropic:<model-id>``,
+            ``anthropic-batch:<model-id>`` (every step through Message Batches),
             ``inspect:<provider/model>`` or ``replay:<predictions file>``.
         hierarchy: The hierarchy to classify against.
         release: O*NET release supplying the skills facet's options (skills are skipped without it).

@@ -52,7 +52,7 @@ def load_hierarchy(spec: str, release):
 
 def _backend_options(args: argparse.Namespace) -> dict:
     options = {}
-    if args.backend.startswith("anthropic:") and args.base_url:
+    if args.backend.startswith(("anthropic:", "anthropic-batch:")) and args.base_url:
         options["base_url"] = args.base_url
     if args.max_concurrency and not args.backend.startswith(("embedding:", "replay:")):
         options["max_concurrency"] = args.max_concurrency

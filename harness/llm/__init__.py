@@ -33,6 +33,7 @@ from harness.llm._anthropic import (
     BatchStatus,
     RetryPolicy,
 )
+from harness.llm._batching import BatchingLLM
 from harness.llm._cache import DEFAULT_CACHE_FILE, AnswerCache, CachedAnswer, CachedLLM, CacheStats
 from harness.llm._embedding import EMBEDDING_MODELS, Embedder, canonical_model_name, model_path
 from harness.llm._inspect import InspectLLM
@@ -53,6 +54,7 @@ __all__ = [
     "AnthropicLLM",
     "BatchResult",
     "BatchStatus",
+    "BatchingLLM",
     "CacheStats",
     "CachedAnswer",
     "CachedLLM",
@@ -73,14 +75,15 @@ __all__ = [
     "sha256_text",
 ]
 
-BACKENDS = ("anthropic", "inspect")
+BACKENDS = ("anthropic", "anthropic-batch", "inspect")
 
 
 def get_llm(spec: str, *, cache: AnswerCache | None = None, **options: Any) -> LLM:
     """Build a backend from a spec string.
 
     Args:
-        spec: ``"anthropic:<model-id>"`` (e.g. ``"anthropic:claude-haiku-4-5"``) or ``"inspect:<provider/model>"``
+        spec: ``"anthropic:<model-id>"`` (e.g. ``"anthropic:claude-haiku-4-5"``), ``"anthropic-batch:<model-id>"``
+            (the same model through Message Batches, see :class:`BatchingLLM`) or ``"inspect:<provider/model>"``
             (e.g. ``"inspect:mockllm/model"``).
         cache: When given, wrap the backend in a :class:`CachedLLM` using this cache.
         **options: Passed to the backend's constructor (:class:`AnthropicLLM` or :class:`InspectLLM`).
@@ -90,8 +93,19 @@ def get_llm(spec: str, *, cache: AnswerCache | None = None, **options: Any) -> L
     """
     scheme, sep, name = spec.partition(":")
     if not sep or scheme not in BACKENDS:
-        raise ValueError(f"unknown model spec {spec!r}: expected 'anthropic:<model-id>' or 'inspect:<provider/model>'")
+        raise ValueError(
+            f"unknown model spec {spec!r}: expected 'anthropic:<model-id>', 'anthropic-batch:<model-id>' or "
+            "'inspect:<provider/model>'"
+        )
     if not name:
         raise ValueError(f"model spec {spec!r} has no model name after '{scheme}:'")
-    llm: LLM = AnthropicLLM(name, **options) if scheme == "anthropic" else InspectLLM(name, **options)
+    batch_keys = ("state_dir", "window_s", "max_batch", "poll_interval_s", "max_wait_s")
+    batch_options = {k: options.pop(k) for k in batch_keys if k in options}
+    llm: LLM
+    if scheme == "inspect":
+        llm = InspectLLM(name, **options)
+    elif scheme == "anthropic-batch":
+        llm = BatchingLLM(AnthropicLLM(name, **options), **batch_options)
+    else:
+        llm = AnthropicLLM(name, **options)
     return CachedLLM(llm, cache) if cache is not None else llm

@@ -3,29 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+from harness.cli._args import fraction, positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target.add_argument("--write-baseline", type=Path, metavar="PATH",
                         help="instead of checking, record these metrics as the new baseline at PATH")
     gate.add_argument(
-        "--z", type=_positive_float, default=1.96, help="one-sided critical value of the margins (default 1.96)"
+        "--z", type=positive_float, default=1.96, help="one-sided critical value of the margins (default 1.96)"
     )
     gate.set_defaults(func=_gate)
 
@@ -48,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("baseline_dir", type=Path, help="run directory of the baseline (holds items.parquet)")
     compare.add_argument("candidate_dir", type=Path, help="run directory of the candidate (holds items.parquet)")
-    compare.add_argument("--confidence", type=_fraction, default=0.95, help="interval coverage (default 0.95)")
-    compare.add_argument("--n-resamples", type=_positive_int, default=2000, help="bootstrap resamples (default 2000)")
+    compare.add_argument("--confidence", type=fraction, default=0.95, help="interval coverage (default 0.95)")
+    compare.add_argument("--n-resamples", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
     compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     compare.set_defaults(func=_compare)
 

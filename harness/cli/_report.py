@@ -5,19 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+from harness.cli._args import fraction, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--out", type=Path, default=None, help="report folder (default reports/<run name>)")
     parser.add_argument("--title", default=None, help="document title")
-    parser.add_argument("--confidence", type=_fraction, default=0.95, help="model-swap interval coverage")
-    parser.add_argument("--n-resamples", type=_positive_int, default=2000, help="model-swap bootstrap resamples")
+    parser.add_argument("--confidence", type=fraction, default=0.95, help="model-swap interval coverage")
+    parser.add_argument("--n-resamples", type=positive_int, default=2000, help="model-swap bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="model-swap bootstrap seed")
     parser.set_defaults(func=_report)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from harness.taxonomy import Hierarchy, Node
@@ -25,15 +23,8 @@ def sub_hierarchy(full: Hierarchy, *, every: int = 80) -> Hierarchy:
 
 @pytest.fixture(scope="session")
 def cache_dir(tmp_path_factory):
-    """A private embedding cache for the session (restores HARNESS_CACHE_DIR afterwards)."""
-    path = tmp_path_factory.mktemp("harness-cache")
-    before = os.environ.get("HARNESS_CACHE_DIR")
-    os.environ["HARNESS_CACHE_DIR"] = str(path)
-    yield path
-    if before is None:
-        os.environ.pop("HARNESS_CACHE_DIR", None)
-    else:
-        os.environ["HARNESS_CACHE_DIR"] = before
+    """A private embedding cache for these tests (passed explicitly, or set per test with monkeypatch)."""
+    return tmp_path_factory.mktemp("harness-cache")
 
 
 @pytest.fixture(scope="session")

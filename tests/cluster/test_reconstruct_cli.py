@@ -28,7 +28,9 @@ def _args(hierarchy: Path, onet: Path, out: Path, *extra: str) -> list[str]:
             "--onet", str(onet), "--out", str(out), *extra]
 
 
-def test_cli_writes_the_reconstruction(mini_hierarchy_file, mini_onet_dir, tmp_path, cache_dir, capsys):
+def test_cli_writes_the_reconstruction(mini_hierarchy_file, mini_onet_dir, tmp_path, cache_dir, capsys,
+                                       monkeypatch):
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(cache_dir))
     code = main(_args(mini_hierarchy_file, mini_onet_dir, tmp_path, "--sizes", "1,4,50", "--seed", "3"))
     assert code == 0, capsys.readouterr().err
     out = tmp_path / "reconstruction"

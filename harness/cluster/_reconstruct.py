@@ -176,7 +176,9 @@ class ReconstructionResult:
 
         Files: ``scores.csv`` (:meth:`table`), ``reconstruction.json`` (``schema``, ``run`` = :attr:`info`,
         ``reconstruction`` = :meth:`rows`, ``metrics`` = :meth:`metrics`), ``pairs_<level>_<aggregation>.csv``
-        (:meth:`pairs`), ``clusters.csv`` (:meth:`cluster_table`) and ``correlations.png`` (:meth:`figure`).
+        (:meth:`pairs`), ``prevalence.csv`` (every pair in one long table with ``level`` and ``aggregation``
+        columns, the layout :mod:`harness.report` reads), ``clusters.csv`` (:meth:`cluster_table`) and
+        ``correlations.png`` (:meth:`figure`).
         """
         out = Path(out_dir) / "reconstruction"
         out.mkdir(parents=True, exist_ok=True)
@@ -184,8 +186,14 @@ class ReconstructionResult:
         payload = {"schema": RECONSTRUCTION_SCHEMA, "run": _jsonable(dict(self.info)), "reconstruction": self.rows(),
                    "metrics": self.metrics()}
         (out / "reconstruction.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        long = []
         for level, aggregation in self.cluster:
-            self.pairs(level, aggregation).to_csv(out / f"pairs_{level}_{aggregation}.csv", index=False)
+            pairs = self.pairs(level, aggregation)
+            pairs.to_csv(out / f"pairs_{level}_{aggregation}.csv", index=False)
+            long.append(pairs.assign(level=level, aggregation=aggregation))
+        if long:
+            columns = ["level", "aggregation", "item_id", "item", "direct", "cluster"]
+            pd.concat(long, ignore_index=True)[columns].to_csv(out / "prevalence.csv", index=False)
         self.cluster_table().to_csv(out / "clusters.csv", index=False)
         import matplotlib.pyplot as plt
 

@@ -26,6 +26,8 @@ import pandas as pd
 
 from harness.aggregate._privacy import WalledTable
 from harness.aggregate._rollup import explode_links
+from harness.taxonomy import AUGMENTATION as AUGMENTATION_PATTERNS
+from harness.taxonomy import AUTOMATION as AUTOMATION_PATTERNS
 from harness.taxonomy import COLLABORATION_PATTERNS, SOC_MAJOR_GROUPS
 
 __all__ = [
@@ -47,8 +49,9 @@ __all__ = [
     "use_by_wage",
 ]
 
-AUTOMATION: tuple[str, ...] = ("directive", "feedback_loop")
-AUGMENTATION: tuple[str, ...] = ("task_iteration", "learning", "validation")
+# ordered views of the taxonomy's sets, for stable column order in tables and figures
+AUTOMATION: tuple[str, ...] = tuple(p for p in COLLABORATION_PATTERNS if p in AUTOMATION_PATTERNS)
+AUGMENTATION: tuple[str, ...] = tuple(p for p in COLLABORATION_PATTERNS if p in AUGMENTATION_PATTERNS)
 _MODE = {**dict.fromkeys(AUTOMATION, "automation"), **dict.fromkeys(AUGMENTATION, "augmentation")}
 
 

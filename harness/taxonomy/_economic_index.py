@@ -27,7 +27,8 @@ import pandas as pd
 
 from harness.errors import InputError, MissingDataError
 from harness.paths import data_dir as resolve_data_dir
-from harness.taxonomy._soc import normalise_statement
+from harness.taxonomy._patterns import PATTERNS
+from harness.taxonomy._soc import normalise_statement, statements_table
 
 __all__ = [
     "COLLABORATION_PATTERNS",
@@ -42,14 +43,8 @@ __all__ = [
 ReleaseName = Literal["2025_02_10", "2025_03_27"]
 RELEASES: tuple[str, ...] = get_args(ReleaseName)
 
-#: The five collaboration patterns, in a fixed order (automation first, then augmentation).
-COLLABORATION_PATTERNS: tuple[str, ...] = (
-    "directive",
-    "feedback_loop",
-    "task_iteration",
-    "learning",
-    "validation",
-)
+#: The five collaboration patterns, in a fixed order (automation first, then augmentation); "none" left out.
+COLLABORATION_PATTERNS: tuple[str, ...] = tuple(p for p in PATTERNS if p != "none")
 
 _SOC = r"\d{2}-\d{4}\.\d{2}"
 _MAJOR = r"\d{2}-0000"
@@ -261,7 +256,7 @@ def _numbers(
     return parsed.astype(float)
 
 
-def _task_statements(path: Path) -> pd.DataFrame:
+def _taskstatements_table(path: Path) -> pd.DataFrame:
     raw = _read_csv(path, ["O*NET-SOC Code", "Title", "Task ID", "Task", "Task Type"])
     _check(raw, "O*NET-SOC Code", path, pattern=_SOC, kind="an O*NET-SOC code like 15-1252.00")
     _check(raw, "Task ID", path, pattern=r"\d+", kind="an integer Task ID")
@@ -291,18 +286,6 @@ def _task_statements(path: Path) -> pd.DataFrame:
     )
 
 
-def _statements(tasks: pd.DataFrame) -> pd.DataFrame:
-    """Collapse identical statement texts into one row linked to every occupation that lists them."""
-    grouped = tasks.sort_values("task_id").groupby("statement_key", sort=True)
-    frame = pd.DataFrame(
-        {
-            "statement": grouped["statement"].first(),
-            "task_ids": grouped["task_id"].agg(tuple),
-            "soc_codes": grouped["soc_code"].agg(lambda s: tuple(sorted(set(s)))),
-        }
-    ).reset_index()
-    frame["n_occupations"] = frame["soc_codes"].map(len).astype(np.int64)
-    return frame
 
 
 def _occupations(tasks: pd.DataFrame) -> pd.DataFrame:
@@ -514,8 +497,8 @@ def load_economic_index(release: ReleaseName, *, data_dir: str | Path | None = N
         else:
             missing.append(spec.name)
 
-    task_statements = _task_statements(present["task_statements"])
-    statements = _statements(task_statements)
+    task_statements = _taskstatements_table(present["task_statements"])
+    statements = statements_table(task_statements)
     soc_structure, major_groups = _soc_structure(present["soc_structure"])
     known = set(statements["statement_key"])
     shares = [

@@ -11,7 +11,7 @@ import pandas as pd
 
 from harness.errors import InputError, MissingDataError
 from harness.paths import data_dir as resolve_data_dir
-from harness.taxonomy._soc import SOC_MAJOR_GROUPS, normalise_statement
+from harness.taxonomy._soc import SOC_MAJOR_GROUPS, normalise_statement, statements_table
 from harness.taxonomy._tables import ReleaseSource, check_column
 
 __all__ = ["OnetRelease", "load_onet", "release_dirname", "resolve_onet_dir"]
@@ -138,7 +138,7 @@ def load_onet(
     release = _release_from_name(path) or release
 
     tasks = _load_tasks(files)
-    statements = _statements(tasks)
+    statements = statements_table(tasks)
     occupations = _load_occupations(files, tasks)
     major_groups = _major_groups(occupations, tasks)
     dwas, iwas, gwas = _load_work_activities(files)
@@ -186,18 +186,6 @@ def _load_tasks(files: ReleaseSource) -> pd.DataFrame:
     )
 
 
-def _statements(tasks: pd.DataFrame) -> pd.DataFrame:
-    ordered = tasks.sort_values("task_id")
-    grouped = ordered.groupby("statement_key", sort=True)
-    frame = pd.DataFrame(
-        {
-            "statement": grouped["statement"].first(),
-            "task_ids": grouped["task_id"].agg(tuple),
-            "soc_codes": grouped["soc_code"].agg(lambda s: tuple(sorted(set(s)))),
-        }
-    ).reset_index()
-    frame["n_occupations"] = frame["soc_codes"].map(len)
-    return frame
 
 
 def _load_occupations(files: ReleaseSource, tasks: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SOC_MAJOR_GROUPS", "major_group_of", "normalise_statement"]
+import numpy as np
+import pandas as pd
+
+__all__ = ["SOC_MAJOR_GROUPS", "major_group_of", "normalise_statement", "statements_table"]
 
 # The 23 major groups of the 2018 SOC (O*NET-SOC 2019 builds on it). Group 55 (military) has no O*NET tasks.
 SOC_MAJOR_GROUPS: dict[str, str] = {
@@ -56,3 +59,25 @@ def normalise_statement(text: str) -> str:
     publish task names in lower case, so this key also joins them to O*NET statements.
     """
     return _SPACE_RE.sub(" ", text.strip()).lower()
+
+
+def statements_table(tasks: pd.DataFrame) -> pd.DataFrame:
+    """Collapse identical statement texts into one row linked to every Task ID and occupation that lists them.
+
+    Args:
+        tasks: One row per Task ID with ``task_id``, ``soc_code``, ``statement`` and ``statement_key``.
+
+    Returns:
+        ``statement_key``, ``statement`` (text of the smallest Task ID), ``task_ids`` and ``soc_codes`` (sorted
+        tuples) and ``n_occupations``, one row per key, sorted by key.
+    """
+    grouped = tasks.sort_values("task_id").groupby("statement_key", sort=True)
+    frame = pd.DataFrame(
+        {
+            "statement": grouped["statement"].first(),
+            "task_ids": grouped["task_id"].agg(tuple),
+            "soc_codes": grouped["soc_code"].agg(lambda s: tuple(sorted(set(s)))),
+        }
+    ).reset_index()
+    frame["n_occupations"] = frame["soc_codes"].map(len).astype(np.int64)
+    return frame

@@ -38,7 +38,29 @@ def wa_hierarchy(onet_release):
     return build_work_activity_hierarchy(onet_release)
 
 
+# The synthetic release is stored under neutral names (it is invented, not O*NET data) and laid out with the
+# official file names at test time.
+MINI_ONET_FILES = {
+    "content_model_reference.tsv": "Content Model Reference.txt",
+    "dwa_reference.tsv": "DWA Reference.txt",
+    "iwa_reference.tsv": "IWA Reference.txt",
+    "job_zones.tsv": "Job Zones.txt",
+    "occupation_data.tsv": "Occupation Data.txt",
+    "skills.tsv": "Skills.txt",
+    "task_statements.tsv": "Task Statements.txt",
+    "tasks_to_dwas.tsv": "Tasks to DWAs.txt",
+}
+
+
+def write_mini_onet(dest: Path) -> Path:
+    """Lay out the synthetic miniature release (invented rows) in the O*NET text layout under ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for source, official in MINI_ONET_FILES.items():
+        (dest / official).write_bytes((FIXTURES / "onet_mini_src" / source).read_bytes())
+    return dest
+
+
 @pytest.fixture(scope="session")
-def mini_onet_dir() -> Path:
+def mini_onet_dir(tmp_path_factory) -> Path:
     """A synthetic miniature release in the O*NET text layout (invented rows)."""
-    return FIXTURES / "onet_mini"
+    return write_mini_onet(tmp_path_factory.mktemp("onet") / "onet_mini")

@@ -13,7 +13,6 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,8 +97,8 @@ def pick(text: str) -> Callable[[list[str]], str]:
 
 
 @pytest.fixture(scope="module")
-def mini() -> tuple[Hierarchy, list[tuple[str, str]]]:
-    release = load_onet(Path(__file__).resolve().parents[1] / "fixtures" / "onet_mini")
+def mini(mini_onet_dir) -> tuple[Hierarchy, list[tuple[str, str]]]:
+    release = load_onet(mini_onet_dir)
     skills = list(zip(release.skill_reference["skill"], release.skill_reference["description"], strict=True))
     return build_work_activity_hierarchy(release), skills
 

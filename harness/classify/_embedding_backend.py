@@ -20,8 +20,13 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
 * **Skills** – O*NET skills whose description is within ``skill_margin`` of the most similar skill and above
   ``skill_min_similarity`` (at most ``max_skills``); none for non-occupational conversations.
 
-It uses no prior from released usage shares, so its prevalence estimates are not pulled toward earlier results.
-The domain cues do pull toward the cued groups, by design and from the conversation's own words.
+* **Usage prior (off by default)** – ``prior_weight`` > 0 with a ``prior`` (task statement → released usage share,
+  e.g. from the Economic Index, see :func:`economic_index_prior`) adds ``prior_weight`` × the task's log-share scaled
+  to 0–1. It favours tasks that were common in earlier releases and so pulls prevalence estimates toward them; when
+  it is on, the classifier's ``spec`` says so (``embedding:<model>+prior:<name>``), and with it every manifest,
+  metrics file and report.
+
+The domain cues pull toward the cued groups, by design and from the conversation's own words.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -38,7 +43,7 @@ from harness.classify._features import DOMAIN_CUES, domain_cues, extract_feature
 from harness.classify._types import Classification
 from harness.conversations import Conversation
 from harness.llm import Embedder, canonical_model_name
-from harness.taxonomy import Hierarchy
+from harness.taxonomy import Hierarchy, normalise_statement
 
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
 
@@ -66,6 +71,7 @@ class EmbeddingConfig:
     skill_min_similarity: float = 0.15
     max_skills: int = 3
     batch_size: int = 64
+    prior_weight: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model_name(self.model))
@@ -74,8 +80,8 @@ class EmbeddingConfig:
         if len(self.parent_weights) != 2 or any(w < 0 for w in self.parent_weights):
             raise ValueError(f"parent_weights must be two non-negative numbers, got {self.parent_weights}")
         object.__setattr__(self, "parent_weights", tuple(float(w) for w in self.parent_weights))
-        if self.activity_weight < 0 or self.domain_boost < 0:
-            raise ValueError("activity_weight and domain_boost must be >= 0")
+        if self.activity_weight < 0 or self.domain_boost < 0 or self.prior_weight < 0:
+            raise ValueError("activity_weight, domain_boost and prior_weight must be >= 0")
 
     def digest(self) -> str:
         payload = json.dumps({"method": METHOD_VERSION, **asdict(self)}, sort_keys=True)
@@ -97,6 +103,8 @@ class EmbeddingClassifier:
         config: Method settings.
         skills: Pairs of (skill name, description) to choose skills from; empty disables the skills facet.
         embedder: Encoder to use (default: one for ``config.model`` with the default cache).
+        prior: Released usage shares by normalised task statement, used only when ``config.prior_weight`` > 0.
+        prior_name: Label of the prior for the spec and manifests (e.g. ``"economic-index-2025_03_27-v2"``).
     """
 
     def __init__(
@@ -106,11 +114,17 @@ class EmbeddingClassifier:
         *,
         skills: Sequence[tuple[str, str]] = (),
         embedder: Embedder | None = None,
+        prior: Mapping[str, float] | None = None,
+        prior_name: str = "prior",
     ):
         if len(hierarchy.levels) != 3:
             raise ValueError(f"the embedding backend walks three levels; {hierarchy.id} has {hierarchy.levels}")
         self.hierarchy = hierarchy
         self.config = config or EmbeddingConfig()
+        if self.config.prior_weight > 0 and not prior:
+            raise ValueError("prior_weight > 0 needs a prior (task statement -> usage share)")
+        self.prior = dict(prior or {}) if self.config.prior_weight > 0 else {}
+        self.prior_name = prior_name
         self.embedder = embedder or Embedder(self.config.model, batch_size=self.config.batch_size)
         self.skill_names = [name for name, _ in skills]
         self._skill_texts = [f"{name}: {description}" for name, description in skills]
@@ -119,7 +133,7 @@ class EmbeddingClassifier:
 
     @property
     def spec(self) -> str:
-        return f"embedding:{self.config.model}"
+        return f"embedding:{self.config.model}" + (f"+prior:{self.prior_name}" if self.prior else "")
 
     def describe(self) -> dict[str, object]:
         return {
@@ -129,7 +143,9 @@ class EmbeddingClassifier:
             "config": asdict(self.config),
             "config_digest": self.config.digest(),
             "hierarchy_id": self.hierarchy.id,
-            "prior": "none (no usage-share prior is applied)",
+            "prior": (f"{self.prior_name}, weight {self.config.prior_weight} (pulls estimates toward released shares)"
+                      if self.prior else "none (no usage-share prior is applied)"),
+            "prior_digest": _digest_mapping(self.prior) if self.prior else None,
             "prompt_hashes": self._hashes(),
         }
 
@@ -173,6 +189,8 @@ class EmbeddingClassifier:
         # children of each parent as contiguous runs, for the "parent = best child" scores
         self._runs = [_runs(level.parent_index) for level in levels[1:]]
         self._skill_vectors = self.embedder.encode_cached(self._skill_texts) if self._skill_texts else None
+        self._prior_vector = _prior_scale([self.prior.get(normalise_statement(n.name), 0.0) for n in base_nodes]) \
+            if self.prior else None
 
     def _queries(self, conversations: Sequence[Conversation]) -> np.ndarray:
         texts: list[str] = []
@@ -203,6 +221,8 @@ class EmbeddingClassifier:
             per_base = similarity.copy()  # tasks without linked activities fall back to their own similarity
             per_base[:, with_activity] = best
             scores += self.config.activity_weight * per_base
+        if self._prior_vector is not None:
+            scores += self.config.prior_weight * self._prior_vector
         if self.config.domain_boost > 0:
             for i, groups in enumerate(cues):
                 if groups:
@@ -285,3 +305,36 @@ def _best_child(child_scores: np.ndarray, runs: _Runs, n_parents: int) -> np.nda
     out = np.full((child_scores.shape[0], n_parents), -np.inf, dtype=child_scores.dtype)
     out[:, parents] = np.maximum.reduceat(child_scores[:, order], starts, axis=1)
     return out
+
+
+def _prior_scale(shares: Sequence[float]) -> np.ndarray:
+    """Log-shares scaled to 0–1 over the tasks that have a share; tasks without one get 0."""
+    values = np.asarray(shares, dtype=np.float64)
+    out = np.zeros(len(values), dtype=np.float32)
+    present = values > 0
+    if present.any():
+        logs = np.log(values[present])
+        span = logs.max() - logs.min()
+        out[present] = (logs - logs.min()) / span if span > 0 else 1.0
+    return out
+
+
+def _digest_mapping(mapping: Mapping[str, float]) -> str:
+    payload = json.dumps(sorted(mapping.items()), separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def economic_index_prior(
+    release: str = "2025_03_27", version: str = "v2", *, data_dir: str | None = None
+) -> tuple[str, dict[str, float]]:
+    """Task shares of a released Economic Index version, keyed by normalised statement text (for ``prior``).
+
+    Returns:
+        The prior's name (for the classifier's spec) and the shares (percent of conversations per statement).
+    """
+    from harness.taxonomy import load_economic_index
+
+    shares = load_economic_index(release, data_dir=data_dir).shares(version)  # type: ignore[arg-type]
+    matched = shares[shares["matched"]] if "matched" in shares.columns else shares
+    table = matched.groupby("statement_key")["pct"].sum()
+    return f"economic-index-{release}-{version}", {str(k): float(v) for k, v in table.items()}

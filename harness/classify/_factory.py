@@ -33,7 +33,9 @@ def get_classifier(
         release: O*NET release supplying the skills facet's options (skills are skipped without it).
         seed: Seed for option shuffling (LLM backends).
         cache_path: SQLite answer cache for LLM backends (default: the harness cache directory).
-        **options: Passed to the backend (e.g. ``max_concurrency``, ``base_url`` for ``anthropic:``).
+        **options: Passed to the backend (e.g. ``max_concurrency``, ``base_url`` for ``anthropic:``). For
+            ``embedding:``, :class:`EmbeddingConfig` fields, plus ``prior="economic-index:<release>[:<version>]"``
+            (off by default: it pulls prevalence toward the released shares) and ``data_dir`` to find it.
 
     Raises:
         ValueError: unknown scheme or missing model name.
@@ -46,9 +48,20 @@ def get_classifier(
     if release is not None:
         skills = list(zip(release.skill_reference["skill"], release.skill_reference["description"], strict=True))
     if scheme == "embedding":
-        from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig
+        from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig, economic_index_prior
 
-        return EmbeddingClassifier(hierarchy, EmbeddingConfig(model=name, **options), skills=skills)
+        prior_spec = options.pop("prior", None)
+        data_dir = options.pop("data_dir", None)
+        prior_name, prior = "prior", None
+        if prior_spec:
+            kind, _, rest = prior_spec.partition(":")
+            if kind != "economic-index":
+                raise ValueError(f"unknown prior {prior_spec!r}; expected economic-index:<release>[:<version>]")
+            release_name, _, version = rest.partition(":")
+            prior_name, prior = economic_index_prior(release_name or "2025_03_27", version or "v2", data_dir=data_dir)
+            options.setdefault("prior_weight", 0.2)  # chosen on the goldset dev split
+        config = EmbeddingConfig(model=name, **options)
+        return EmbeddingClassifier(hierarchy, config, skills=skills, prior=prior, prior_name=prior_name)
     if scheme == "replay":
         from harness.classify._replay import ReplayClassifier
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from harness.errors import HarnessError
+
 DEFAULT_GOLDSET = Path(__file__).resolve().parents[2] / "goldsets" / "sharegpt_v1.jsonl"
 
 
@@ -20,6 +22,10 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed for option shuffling and bootstraps (default 0)")
     parser.add_argument("--base-url", default=None, help="Messages API base URL for anthropic: backends")
     parser.add_argument("--max-concurrency", type=int, default=None, help="parallel model calls (LLM backends)")
+    parser.add_argument("--prior", default=None, metavar="economic-index:<release>[:<version>]",
+                        help="embedding backend only, off by default: add a prior from released Economic Index task "
+                             "shares (pulls prevalence estimates toward them; the backend spec records it)")
+    parser.add_argument("--prior-weight", type=float, default=None, help="weight of --prior (default 0.2)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -56,6 +62,13 @@ def _backend_options(args: argparse.Namespace) -> dict:
         options["base_url"] = args.base_url
     if args.max_concurrency and not args.backend.startswith(("embedding:", "replay:")):
         options["max_concurrency"] = args.max_concurrency
+    if args.prior or args.prior_weight is not None:
+        if not args.backend.startswith("embedding:"):
+            raise HarnessError("--prior and --prior-weight apply to the embedding backend only")
+        if args.prior:
+            options.update(prior=args.prior, data_dir=args.data_dir)
+        if args.prior_weight is not None:
+            options["prior_weight"] = args.prior_weight
     return options
 
 
@@ -75,10 +88,11 @@ def _classify(args: argparse.Namespace) -> int:
     from harness.classify import classify_conversations, get_classifier
     from harness.taxonomy import load_onet
 
+    options = _backend_options(args)  # option errors before any slow work
     release = load_onet(release=args.release, data_dir=args.data_dir)
     hierarchy = load_hierarchy(args.hierarchy, release)
     conversations, provenance = _read_input(args.input)
-    classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **_backend_options(args))
+    classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **options)
     result = classify_conversations(
         conversations, classifier, args.out, hierarchy=hierarchy, batch_size=args.batch_size,
         progress=not args.no_progress, manifest_extra={"command": "classify", "seed": args.seed, **provenance},
@@ -93,9 +107,10 @@ def _validate(args: argparse.Namespace) -> int:
     from harness.evaluate import run_validation
     from harness.taxonomy import load_onet
 
+    options = _backend_options(args)
     release = load_onet(release=args.release, data_dir=args.data_dir)
     hierarchy = load_hierarchy(args.hierarchy, release)
-    classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **_backend_options(args))
+    classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **options)
     scores = run_validation(
         args.goldset or [DEFAULT_GOLDSET], classifier, hierarchy, release, args.out, split=args.split,
         seed=args.seed, n_bootstrap=args.bootstrap, progress=not args.no_progress,

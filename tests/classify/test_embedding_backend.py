@@ -84,3 +84,26 @@ def test_real_sharegpt_conversations(mini_hierarchy):
     results = EmbeddingClassifier(mini_hierarchy).classify(convs)
     assert len(results) == 20 and all(r.valid and len(r.path) == 3 for r in results)
     assert {r.conversation_id for r in results} == {c.id for c in convs}
+
+
+def test_usage_prior_is_off_by_default_and_announced_when_on(wa_hierarchy, onet_release, data_dir):
+    default = get_classifier("embedding:minilm", wa_hierarchy, release=onet_release)
+    assert default.spec == "embedding:all-MiniLM-L6-v2" and default.describe()["prior"].startswith("none")
+    with_prior = get_classifier("embedding:minilm", wa_hierarchy, release=onet_release,
+                                prior="economic-index:2025_03_27:v2", data_dir=data_dir)
+    assert with_prior.spec == "embedding:all-MiniLM-L6-v2+prior:economic-index-2025_03_27-v2"
+    assert "pulls estimates toward released shares" in with_prior.describe()["prior"]
+    assert with_prior.config.prior_weight == 0.2
+    assert len(with_prior.prior) > 3000  # released shares joined to 29.3 statements by their text
+    with pytest.raises(ValueError, match="needs a prior"):
+        EmbeddingClassifier(wa_hierarchy, EmbeddingConfig(prior_weight=0.1))
+    with pytest.raises(ValueError, match="unknown prior"):
+        get_classifier("embedding:minilm", wa_hierarchy, prior="bls:2023")
+
+
+def test_prior_flag_is_refused_for_llm_backends(data_dir, capsys):
+    from harness.cli import main
+
+    code = main(["--data-dir", str(data_dir), "classify", "--input", "x.jsonl", "--out", "/tmp/never",
+                 "--backend", "anthropic:claude-haiku-4-5", "--prior", "economic-index:2025_03_27"])
+    assert code == 1 and "embedding backend only" in capsys.readouterr().err

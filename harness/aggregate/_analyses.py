@@ -254,7 +254,7 @@ def collaboration_by_task(by_task: pd.DataFrame, usage: WalledTable, links: pd.D
     frac["automation"] = frac[list(AUTOMATION)].sum(axis=1)
     frac["augmentation"] = frac[list(AUGMENTATION)].sum(axis=1)
     shares = _matched(usage, links).set_index("statement_key")["pct"]
-    frac["pct"] = frac["statement_key"].map(shares).fillna(0.0)
+    frac["pct"] = frac["statement_key"].map(shares).astype("float64").fillna(0.0)  # float even when empty
     frac = frac.drop(columns="pattern_weight").sort_values("pct", ascending=False).reset_index(drop=True)
     return usage.with_table("collaboration_by_task", frac, "Pattern mix of each task over the five patterns.")
 

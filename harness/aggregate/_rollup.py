@@ -217,7 +217,7 @@ def aggregate_facts(
     ])
     res_acc = res_rows.groupby("task")["account"].nunique().reindex(task_total.index).fillna(0)
     res_ok = (res_conv == 0) | ((res_conv >= policy.min_conversations) & (res_acc >= policy.min_accounts))
-    pcells.loc[~pcells["task"].map(res_ok).to_numpy(), "ok"] = False
+    pcells.loc[~pcells["task"].map(res_ok).fillna(False).astype(bool).to_numpy(), "ok"] = False
     wide = pcells[pcells["ok"]].pivot_table(index="task", columns="pattern", values="conversations",
                                             aggfunc="sum", fill_value=0)
     wide = wide.reindex(index=task_total.index, columns=list(_PATTERNS), fill_value=0).astype(np.int64)

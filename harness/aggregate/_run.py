@@ -241,8 +241,16 @@ def analyze_aggregate(aggregate: Aggregate, links: pd.DataFrame, *, name: str = 
         "reported_tasks": len(aggregate.tasks.table),
         "augmentation_pct": _pct(modes.table, "mode", "augmentation", "pct"),
         "automation_pct": _pct(modes.table, "mode", "automation", "pct"),
+        # the split above covers only pattern cells that cleared the wall; say how much it leaves out
+        "patterns_withheld_pct": _withheld_pct(tables["collaboration"].table),
     }
     return Analysis(name, tables, figures, summary)
+
+
+def _withheld_pct(collaboration: pd.DataFrame) -> float | None:
+    """Percent of conversations whose pattern cell was withheld by the privacy wall (``None`` when not reported)."""
+    rows = collaboration.loc[collaboration["pattern"] == "withheld", "pct"] if "pattern" in collaboration else []
+    return round(float(rows.iloc[0]), 4) if len(rows) else None
 
 
 def write_analysis(analysis: Analysis, out_dir: str | Path) -> Path:

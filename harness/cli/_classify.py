@@ -108,6 +108,9 @@ def _validate(args: argparse.Namespace) -> int:
     from harness.taxonomy import load_onet
 
     options = _backend_options(args)
+    if args.backend.startswith(("anthropic:", "anthropic-batch:", "inspect:")):
+        # walk the hierarchy even where screening says "no", so hierarchy accuracy measures traversal alone
+        options["traverse_non_occupational"] = True
     release = load_onet(release=args.release, data_dir=args.data_dir)
     hierarchy = load_hierarchy(args.hierarchy, release)
     classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **options)

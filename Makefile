@@ -4,6 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# Reference data: $HARNESS_DATA_DIR if set, else ../shared/data beside the checkout when it exists (these machines),
+# else the harness falls back to the user data directory filled by `harness data fetch`.
+HARNESS_DATA_DIR ?= $(if $(wildcard ../shared/data),$(abspath ../shared/data),)
+ifneq ($(HARNESS_DATA_DIR),)
+export HARNESS_DATA_DIR
+endif
+
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false

@@ -87,7 +87,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, mini_onet_dir):
     kill many places to land.
     """
     data = _data_dir_with_mini_release(tmp_path, mini_onet_dir)
-    convs = list(iter_sharegpt(1500))
+    convs = list(iter_sharegpt(4000))
     conversations = tmp_path / "conv.jsonl"
     write_jsonl(convs, conversations)
     predictions = tmp_path / "predictions.jsonl"
@@ -111,7 +111,7 @@ def test_killed_run_resumes_without_loss_or_duplicates(tmp_path, mini_onet_dir):
             break
         if proc.poll() is not None:
             pytest.fail("the run finished before it could be interrupted")
-        time.sleep(0.01)
+        time.sleep(0.005)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done_before = partial.read_text().count("\n")

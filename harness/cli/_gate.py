@@ -31,6 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     compare.add_argument("--confidence", type=fraction, default=0.95, help="interval coverage (default 0.95)")
     compare.add_argument("--n-resamples", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
     compare.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    compare.add_argument("--fail-if-worse", action="store_true",
+                         help="exit 1 when the verdict is 'worse' (a paired CI gate against a stored baseline run)")
     compare.set_defaults(func=_compare)
 
 
@@ -75,4 +77,4 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"items    : {comparison.n_items}")
     print()
     print(format_comparison(comparison))
-    return 0
+    return 1 if args.fail_if_worse and comparison.verdict == "worse" else 0

@@ -71,6 +71,10 @@ def test_compare_prints_verdict(
     out = capsys.readouterr().out
     assert "verdict: better" in out
     assert "model=fixture-model" in out and "hierarchy.top.accuracy" in out
+    # as a paired CI gate: the better candidate passes, the swapped (worse) one fails
+    assert main(["compare", str(base), str(cand), "--n-resamples", "200", "--fail-if-worse"]) == 0
+    assert main(["compare", str(cand), str(base), "--n-resamples", "200", "--fail-if-worse"]) == 1
+    assert "verdict: worse" in capsys.readouterr().out
 
 
 def test_compare_rejects_different_item_sets(

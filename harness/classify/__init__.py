@@ -32,12 +32,11 @@ from harness.classify._prompts import (
     prompt_hashes,
 )
 from harness.classify._replay import ReplayClassifier
-from harness.classify._types import FACT_COLUMNS, Classification, Classifier
+from harness.classify._types import Classification, Classifier
 
 __all__ = [
     "BACKEND_SCHEMES",
     "DEFAULT_BACKEND",
-    "FACT_COLUMNS",
     "PROMPT_VERSIONS",
     "STEPS",
     "Classification",

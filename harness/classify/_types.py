@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 from harness.conversations import Conversation
 from harness.taxonomy import PATTERNS
 
-__all__ = ["FACT_COLUMNS", "Classification", "Classifier"]
+__all__ = ["Classification", "Classifier"]
 
 
 @dataclass(frozen=True)
@@ -111,13 +111,6 @@ class Classification:
             prompt_hashes=row.get("prompt_hashes") or {},
         )
 
-
-# Column order of facts tables (level columns are inserted after ``occupational``).
-FACT_COLUMNS = (
-    "seq", "conversation_id", "account_id", "occupational", "path", "top_k", "pattern", "skills", "valid",
-    "invalid_reason", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
-    "latency_s", "prompt_hashes",
-)
 
 
 @runtime_checkable

@@ -14,7 +14,6 @@ count as wrong and are counted.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from collections import Counter
@@ -25,7 +24,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from harness.classify import Classification, Classifier, classify_conversations, read_facts, write_json_atomic
+from harness.classify import (
+    Classification,
+    Classifier,
+    classify_conversations,
+    read_facts,
+    sha256_file,
+    write_json_atomic,
+)
 from harness.evaluate._accuracy import LevelAccuracy, level_accuracy
 from harness.evaluate._agreement import Agreement, binary_agreement, pattern_agreement
 from harness.evaluate._gate import MetricEntry, write_metrics
@@ -340,7 +346,7 @@ def run_validation(
         chosen = [item for item in loaded if split == "all" or item.split == split]
         items.extend(chosen)
         goldset_info.append({"name": Path(path).stem, "path": str(path), "n_items": len(chosen),
-                             "sha256": hashlib.sha256(Path(path).read_bytes()).hexdigest()})
+                             "sha256": sha256_file(path)})
     ids = [item.id for item in items]
     if len(set(ids)) != len(ids):
         raise ValueError("goldset item ids must be unique across the goldsets given")

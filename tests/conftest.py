@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -64,3 +67,17 @@ def write_mini_onet(dest: Path) -> Path:
 def mini_onet_dir(tmp_path_factory) -> Path:
     """A synthetic miniature release in the O*NET text layout (invented rows)."""
     return write_mini_onet(tmp_path_factory.mktemp("onet") / "onet_mini")
+
+
+# Files of the synthetic Economic Index fixture stored under neutral names (invented rows, not released data).
+MINI_ECONOMIC_INDEX_RENAMES = {"economic_index/release_2025_02_10/task_shares.csv": "onet_task_mappings.csv"}
+
+
+@functools.cache
+def mini_economic_index() -> Path:
+    """Lay out the synthetic Economic Index fixture with the releases' file names in a temporary data directory."""
+    dest = Path(tempfile.mkdtemp(prefix="harness-ei-")) / "data"
+    shutil.copytree(FIXTURES / "economic_index" / "data", dest)
+    for stored, official in MINI_ECONOMIC_INDEX_RENAMES.items():
+        (dest / stored).rename((dest / stored).with_name(official))
+    return dest

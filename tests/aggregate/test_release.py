@@ -20,8 +20,9 @@ from harness.aggregate import (
 )
 from harness.cli import main
 from harness.taxonomy import load_economic_index
+from tests.conftest import mini_economic_index
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "economic_index" / "data"
+FIXTURE = mini_economic_index()
 REAL = os.environ.get("HARNESS_DATA_DIR")
 needs_real = pytest.mark.skipif(
     not REAL or not (Path(REAL) / "economic_index" / "release_2025_02_10").is_dir(),

@@ -16,8 +16,9 @@ from harness.taxonomy import (
     load_soc_crosswalk,
     statements_to_soc_2019,
 )
+from tests.conftest import mini_economic_index
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "economic_index" / "data"
+FIXTURE = mini_economic_index()
 REAL = os.environ.get("HARNESS_DATA_DIR")
 needs_real = pytest.mark.skipif(
     not REAL or not (Path(REAL) / "economic_index" / "release_2025_02_10").is_dir(),

@@ -27,22 +27,13 @@ except ModuleNotFoundError:  # loaded by path (``inspect eval evals/hierarchy.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from evals._common import DEFAULT_GOLDSET, classify_solver, gold_samples, make_metric, onet_context, prediction
 
-from harness.evaluate import GoldItem, Scoring, acceptable_nodes, acceptable_tasks, level_accuracy
+from harness.evaluate import GoldItem, Scoring, acceptable_tasks, gold_nodes_at_level, level_accuracy
 from harness.taxonomy import Hierarchy
 
 
-def acceptable_at_levels(
-    item: GoldItem, hierarchy: Hierarchy, task_nodes: dict[int, str], scoring: Scoring
-) -> dict[str, list[str]]:
+def acceptable_at_levels(item: GoldItem, hierarchy: Hierarchy, scoring: Scoring) -> dict[str, list[str]]:
     """Level → node ids counted correct for ``item`` (sorted, for the log)."""
-    bases = [task_nodes[t] for t in acceptable_tasks(item, scoring=scoring) if t in task_nodes]
-    out = {}
-    for level in hierarchy.levels:
-        ok = set(acceptable_nodes(item, hierarchy.id, level, scoring=scoring))
-        for base in bases:
-            ok |= hierarchy.acceptable_at_level(base, level)
-        out[level] = sorted(ok)
-    return out
+    return {level: sorted(gold_nodes_at_level(item, hierarchy, level, scoring=scoring)) for level in hierarchy.levels}
 
 
 def _accuracy(level: str):
@@ -95,9 +86,8 @@ def hierarchy(
     if scoring not in ("strict", "lenient"):
         raise ValueError(f"scoring must be 'strict' or 'lenient', got {scoring!r}")
     _, tree = onet_context(data_dir, onet_source)
-    task_nodes = {int(t): n.id for n in tree.level_nodes(tree.base) for t in n.meta.get("task_ids", ())}
     dataset, items = gold_samples(goldset, split, keep=lambda item: bool(acceptable_tasks(item, scoring=scoring)))
-    acceptable = {item_id: acceptable_at_levels(item, tree, task_nodes, scoring) for item_id, item in items.items()}
+    acceptable = {item_id: acceptable_at_levels(item, tree, scoring) for item_id, item in items.items()}
     return Task(
         dataset=dataset,
         solver=classify_solver(

@@ -61,9 +61,7 @@ class ReplayClassifier:
     def __init__(self, path: str | Path, hierarchy: Hierarchy):
         self.path = Path(path)
         self.hierarchy = hierarchy
-        task_to_base = {
-            int(t): node.id for node in hierarchy.level_nodes(hierarchy.base) for t in node.meta.get("task_ids", ())
-        }
+        task_to_base = hierarchy.base_for_task_ids()
         self._predictions: dict[str, Classification] = {}
         for lineno, record in _records(self.path):
             cid = record.get("conversation_id")

@@ -164,6 +164,6 @@ __all__ += [
 # --- end goldset exports ---
 
 # --- validation exports (scoring a run against goldsets) ---
-from ._validate import ValidationScores, run_validation, score_goldset  # noqa: E402
+from ._validate import ValidationScores, gold_nodes_at_level, run_validation, score_goldset  # noqa: E402
 
-__all__ += ["ValidationScores", "run_validation", "score_goldset"]
+__all__ += ["ValidationScores", "gold_nodes_at_level", "run_validation", "score_goldset"]

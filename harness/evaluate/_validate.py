@@ -48,7 +48,7 @@ from harness.evaluate._goldset import (
 from harness.evaluate._raters import rater_agreement
 from harness.taxonomy import SOC_MAJOR_GROUPS, Hierarchy, OnetRelease, pattern_mode
 
-__all__ = ["ValidationScores", "run_validation", "score_goldset"]
+__all__ = ["ValidationScores", "gold_nodes_at_level", "run_validation", "score_goldset"]
 
 Scoring = Literal["strict", "lenient"]
 SCORING_NOTES = {"strict": "against the majority label", "lenient": "any rater's label accepts"}
@@ -89,22 +89,27 @@ def _agreement_section(result: Agreement) -> dict[str, Any]:
     }
 
 
+def gold_nodes_at_level(item: GoldItem, hierarchy: Hierarchy, level: str, *, scoring: Scoring) -> frozenset[str]:
+    """Nodes on ``level`` that count as correct for ``item`` (the rule in the module docstring).
+
+    The union of the nodes the labels list for this hierarchy and level, and every node on ``level`` on a path
+    (primary or alternate parents) to an acceptable gold task. Gold tasks the hierarchy does not hold add nothing.
+    """
+    nodes = set(acceptable_nodes(item, hierarchy.id, level, scoring=scoring))
+    task_to_base = hierarchy.base_for_task_ids()
+    for task in acceptable_tasks(item, scoring=scoring):
+        base = task_to_base.get(task)
+        if base is not None:
+            nodes |= hierarchy.acceptable_at_level(base, level)
+    return frozenset(nodes)
+
+
 class _Scorer:
     def __init__(self, hierarchy: Hierarchy, release: OnetRelease):
         self.h = hierarchy
-        self.task_to_base = {
-            int(t): node.id for node in hierarchy.level_nodes(hierarchy.base) for t in node.meta.get("task_ids", ())
-        }
+        self.task_to_base = hierarchy.base_for_task_ids()
         self.task_soc = dict(zip(release.tasks["task_id"].astype(int), release.tasks["soc_code"], strict=True))
         self.task_name = dict(zip(release.tasks["task_id"].astype(int), release.tasks["statement"], strict=True))
-
-    def acceptable(self, item: GoldItem, level: str, scoring: Scoring) -> frozenset[str]:
-        nodes = set(acceptable_nodes(item, self.h.id, level, scoring=scoring))
-        for task in acceptable_tasks(item, scoring=scoring):
-            base = self.task_to_base.get(task)
-            if base is not None:
-                nodes |= self.h.acceptable_at_level(base, level)
-        return frozenset(nodes)
 
     def major_groups_of_base(self, base: str | None) -> set[str]:
         if base is None or base not in self.h:
@@ -150,7 +155,7 @@ def score_goldset(
             task = best_task(item)
             groups.append(scorer.task_soc.get(task, "")[:2] or None if task is not None else None)
         for depth, level in enumerate(levels):
-            y_true = [scorer.acceptable(item, level, scoring) for _, item in chosen]
+            y_true = [gold_nodes_at_level(item, hierarchy, level, scoring=scoring) for _, item in chosen]
             y_pred = [by_id[item.id].node_at(depth) if by_id[item.id].valid else None for _, item in chosen]
             result = level_accuracy(y_true, y_pred, level=level, seed=seed, n_bootstrap=n_bootstrap,
                                     groups=groups if scoring == "strict" else None)

@@ -123,6 +123,7 @@ class Hierarchy:
                         raise ValueError(f"node {node.id!r}: parent/alternate {ref!r} is not a {expected!r} node")
             self._children.setdefault(node.parent, []).append(node.id)
         self.id = f"{name}-{self.content_hash()[:12]}"
+        self._task_index: dict[int, str] | None = None  # built on first use
 
     # -- identity -------------------------------------------------------------------------------------------
     def content_hash(self) -> str:
@@ -217,6 +218,17 @@ class Hierarchy:
                 nxt.update(p for p in (node.parent, *node.alternates) if p is not None)
             frontier = nxt
         raise ValueError(f"{node_id!r} is above level {level!r}")
+
+    def base_for_task_ids(self) -> Mapping[int, str]:
+        """O*NET Task ID → the base node that holds it (from the base nodes' ``meta["task_ids"]``).
+
+        Empty for hierarchies whose base nodes do not record Task IDs. Built once, returned read-only.
+        """
+        if self._task_index is None:
+            self._task_index = {
+                int(t): node.id for node in self.level_nodes(self.base) for t in node.meta.get("task_ids", ())
+            }
+        return MappingProxyType(self._task_index)
 
     def sizes(self) -> dict[str, int]:
         """Number of nodes per level."""

@@ -75,3 +75,8 @@ def test_invalid_trees_are_rejected(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(InputError, match="line 1"):
         Hierarchy.load(bad)
+
+
+def test_base_for_task_ids():
+    assert _tiny().base_for_task_ids() == {1: "x"}
+    assert Hierarchy(("top",), [Node("a", "top", "A")]).base_for_task_ids() == {}

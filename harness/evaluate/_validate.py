@@ -109,12 +109,16 @@ class _Scorer:
         self.h = hierarchy
         self.task_to_base = hierarchy.base_for_task_ids()
         self.task_soc = dict(zip(release.tasks["task_id"].astype(int), release.tasks["soc_code"], strict=True))
-        self.task_name = dict(zip(release.tasks["task_id"].astype(int), release.tasks["statement"], strict=True))
 
     def major_groups_of_base(self, base: str | None) -> set[str]:
         if base is None or base not in self.h:
             return set()
         return {soc[:2] for soc in self.h[base].meta.get("soc_codes", ())}
+
+    def best_major_group(self, item: GoldItem) -> str | None:
+        """Major group of the majority label's first task (the item's group in breakdowns)."""
+        task = best_task(item)
+        return self.task_soc[task][:2] if task in self.task_soc else None
 
     def gold_major_groups(self, item: GoldItem, scoring: Scoring) -> set[str]:
         return {self.task_soc[t][:2] for t in acceptable_tasks(item, scoring=scoring) if t in self.task_soc}
@@ -150,10 +154,7 @@ def score_goldset(
             (k, item) for k, item in enumerate(items) if True in acceptable_occupational(item, scoring=scoring)
             and (scoring == "lenient" or acceptable_occupational(item, scoring="strict") == {True})
         ]
-        groups = []
-        for _, item in chosen:
-            task = best_task(item)
-            groups.append(scorer.task_soc.get(task, "")[:2] or None if task is not None else None)
+        groups = [scorer.best_major_group(item) for _, item in chosen]
         for depth, level in enumerate(levels):
             y_true = [gold_nodes_at_level(item, hierarchy, level, scoring=scoring) for _, item in chosen]
             y_pred = [by_id[item.id].node_at(depth) if by_id[item.id].valid else None for _, item in chosen]
@@ -247,11 +248,10 @@ def score_goldset(
 def _items_table(items, preds, scorer, levels, correct_cols, gold_patterns, gold_occ) -> pd.DataFrame:
     rows = []
     for k, (item, pred) in enumerate(zip(items, preds, strict=True)):
-        task = best_task(item)
         row = {
             "item_id": item.id,
             "split": item.split,
-            "major_group": scorer.task_soc.get(task, "")[:2] or None if task is not None else None,
+            "major_group": scorer.best_major_group(item),
             "invalid": not pred.valid,
             "gold_pattern": gold_patterns[k],
             "pred_pattern": pred.pattern,

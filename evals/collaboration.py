@@ -12,19 +12,11 @@ Usage: ``inspect eval evals/collaboration.py --model anthropic/claude-haiku-4-5 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from inspect_ai import Task, task
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-try:
-    from evals._common import DEFAULT_GOLDSET, NO_HIERARCHY, classify_solver, gold_samples, make_metric, prediction
-except ModuleNotFoundError:  # loaded by path (``inspect eval evals/collaboration.py``): put the repository on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from evals._common import DEFAULT_GOLDSET, NO_HIERARCHY, classify_solver, gold_samples, make_metric, prediction
-
+from harness.evals_support import NO_HIERARCHY, classify_solver, gold_samples, make_metric, prediction
 from harness.evaluate import GoldItem, acceptable_patterns, majority_label, pattern_agreement
 
 
@@ -58,7 +50,7 @@ def collaboration_scorer(items: dict[str, GoldItem], scoring: str = "strict") ->
 
 
 @task
-def collaboration(goldset: str = DEFAULT_GOLDSET, split: str | None = None, scoring: str = "strict", seed: int = 0,
+def collaboration(goldset: str | None = None, split: str | None = None, scoring: str = "strict", seed: int = 0,
                   summarise: bool = True) -> Task:  # fmt: skip
     """Collaboration-pattern agreement (see the module docstring)."""
     if scoring not in ("strict", "lenient"):

@@ -14,19 +14,11 @@ Usage: ``inspect eval evals/hierarchy.py --model anthropic/claude-haiku-4-5 -T s
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from inspect_ai import Task, task
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-try:
-    from evals._common import DEFAULT_GOLDSET, classify_solver, gold_samples, make_metric, onet_context, prediction
-except ModuleNotFoundError:  # loaded by path (``inspect eval evals/hierarchy.py``): put the repository on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from evals._common import DEFAULT_GOLDSET, classify_solver, gold_samples, make_metric, onet_context, prediction
-
+from harness.evals_support import classify_solver, gold_samples, make_metric, onet_context, prediction
 from harness.evaluate import GoldItem, Scoring, acceptable_tasks, gold_nodes_at_level, level_accuracy
 from harness.taxonomy import Hierarchy
 
@@ -73,7 +65,7 @@ def hierarchy_scorer(hierarchy: Hierarchy, acceptable: dict[str, dict[str, list[
 
 @task
 def hierarchy(
-    goldset: str = DEFAULT_GOLDSET,
+    goldset: str | None = None,
     split: str | None = None,
     scoring: str = "strict",
     data_dir: str | None = None,

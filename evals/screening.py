@@ -11,19 +11,11 @@ Usage: ``inspect eval evals/screening.py --model anthropic/claude-haiku-4-5 -T s
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from inspect_ai import Task, task
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-try:
-    from evals._common import DEFAULT_GOLDSET, NO_HIERARCHY, classify_solver, gold_samples, make_metric, prediction
-except ModuleNotFoundError:  # loaded by path (``inspect eval evals/screening.py``): put the repository on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from evals._common import DEFAULT_GOLDSET, NO_HIERARCHY, classify_solver, gold_samples, make_metric, prediction
-
+from harness.evals_support import NO_HIERARCHY, classify_solver, gold_samples, make_metric, prediction
 from harness.evaluate import GoldItem, acceptable_occupational, binary_agreement, majority_label
 
 
@@ -60,7 +52,7 @@ def screening_scorer(items: dict[str, GoldItem], scoring: str = "strict") -> Sco
 
 
 @task
-def screening(goldset: str = DEFAULT_GOLDSET, split: str | None = None, scoring: str = "strict", seed: int = 0,
+def screening(goldset: str | None = None, split: str | None = None, scoring: str = "strict", seed: int = 0,
               summarise: bool = True) -> Task:  # fmt: skip
     """Screening agreement (see the module docstring)."""
     if scoring not in ("strict", "lenient"):

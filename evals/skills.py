@@ -15,35 +15,11 @@ Usage: ``inspect eval evals/skills.py --model anthropic/claude-haiku-4-5``
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from inspect_ai import Task, task
 from inspect_ai.scorer import Score, Scorer, Target, scorer
 from inspect_ai.solver import TaskState
 
-try:
-    from evals._common import (
-        DEFAULT_GOLDSET,
-        NO_HIERARCHY,
-        classify_solver,
-        gold_samples,
-        make_metric,
-        onet_context,
-        prediction,
-    )
-except ModuleNotFoundError:  # loaded by path (``inspect eval evals/skills.py``): put the repository on sys.path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from evals._common import (
-        DEFAULT_GOLDSET,
-        NO_HIERARCHY,
-        classify_solver,
-        gold_samples,
-        make_metric,
-        onet_context,
-        prediction,
-    )
-
+from harness.evals_support import NO_HIERARCHY, classify_solver, gold_samples, make_metric, onet_context, prediction
 from harness.evaluate import GoldItem, Scoring, best_task, binary_agreement, majority_label
 from harness.taxonomy import OnetRelease
 
@@ -108,7 +84,7 @@ def skills_scorer(reference: dict[str, tuple[list[str], str]], options: list[str
 
 @task
 def skills(
-    goldset: str = DEFAULT_GOLDSET,
+    goldset: str | None = None,
     split: str | None = None,
     scoring: str = "strict",
     profile_size: int = 5,

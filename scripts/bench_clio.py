@@ -27,14 +27,8 @@ PHASES = ("offline-cold", "offline-warm", "tfidf", "dry-run")
 
 
 def _phase(args: argparse.Namespace) -> None:
-    from harness.taxonomy import (
-        ClioConfig,
-        EmbedderVectoriser,
-        TfidfSvdVectoriser,
-        build_clio_hierarchy,
-        load_onet,
-        plan_clio_build,
-    )
+    from harness.clio import ClioConfig, EmbedderVectoriser, TfidfSvdVectoriser, build_clio_hierarchy, plan_clio_build
+    from harness.taxonomy import load_onet
 
     started = time.perf_counter()
     release = load_onet(release=args.release)

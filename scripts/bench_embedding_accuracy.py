@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import os
 import tempfile
-from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from harness.classify import EmbeddingClassifier, EmbeddingConfig, get_classifier
-from harness.evaluate import run_validation
+from harness.evaluate import default_goldset_path, run_validation
 from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
-GOLDSET = Path(__file__).resolve().parents[1] / "goldsets" / "sharegpt_v1.jsonl"
 METRICS = ("hierarchy.top.accuracy", "hierarchy.mid.accuracy", "hierarchy.base.accuracy",
            "hierarchy.major_group.accuracy")
 
@@ -39,7 +37,7 @@ def main() -> None:
     for split in ("dev", "test"):
         for name, classifier in variants.items():
             with tempfile.TemporaryDirectory() as out:
-                scores = run_validation([GOLDSET], classifier, hierarchy, release, out,
+                scores = run_validation([default_goldset_path()], classifier, hierarchy, release, out,
                                         split=split, progress=False, n_bootstrap=200)
             n = scores.metrics[METRICS[0]].n
             row = "".join(f"{scores.metrics[m].value:>13.3f}" for m in METRICS)

@@ -29,7 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
 
-from harness.classify._llm_backend import LLMClassifier
+from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
 from harness.classify._prompts import STEPS, load_prompt
 from harness.classify._types import Classification
 from harness.conversations import iter_sharegpt
@@ -98,7 +98,7 @@ def run(hierarchy, skills, conversations, *, naive: bool, cache_min_tokens: int)
         options: dict[str, Any] = {}
         if naive:
             options = {"summarise": False, "max_transcript_chars": 10**12, "max_reply_chars": None}
-        clf = LLMClassifier(hierarchy, llm, skills=skills, max_concurrency=16, **options)
+        clf = LLMClassifier(hierarchy, llm, LLMClassifierConfig(max_concurrency=16, **options), skills=skills)
         started = time.perf_counter()
         results = clf.classify(conversations)
         elapsed = time.perf_counter() - started

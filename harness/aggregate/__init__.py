@@ -3,8 +3,8 @@
 Public API:
     Privacy wall: :class:`PrivacyPolicy` (15 conversations / 5 accounts minimum, raise-only) and
     :class:`WalledTable` (every result records the policy it was produced under).
-    Roll-up of a fact table: :func:`aggregate_facts` → :class:`Aggregate`; :func:`read_facts`,
-    :data:`FACT_COLUMNS`, :func:`explode_links`.
+    Roll-up of a fact table: :func:`aggregate_facts` → :class:`Aggregate`, :func:`explode_links` (fact tables are
+    read and checked by :func:`harness.run.read_facts`).
     Analyses (each returns a :class:`WalledTable`): :func:`occupation_shares`, :func:`category_shares`,
     :func:`top_occupations`, :func:`top_tasks`, :func:`depth_of_use`, :func:`use_by_wage`,
     :func:`use_by_job_zone`, :func:`collaboration_overall`, :func:`automation_augmentation`,
@@ -14,8 +14,6 @@ Public API:
 """
 
 from harness.aggregate._analyses import (
-    AUGMENTATION,
-    AUTOMATION,
     automation_augmentation,
     category_shares,
     collaboration_by_group,
@@ -43,14 +41,11 @@ from harness.aggregate._figures import (
     plot_use_by_wage,
 )
 from harness.aggregate._privacy import PrivacyPolicy, WalledTable, wall_cells
-from harness.aggregate._rollup import FACT_COLUMNS, Aggregate, aggregate_facts, explode_links, read_facts
+from harness.aggregate._rollup import Aggregate, aggregate_facts, explode_links
 from harness.aggregate._run import PUBLISHED_2025_02_10, Analysis, analyze_aggregate, analyze_release, write_analysis
 from harness.aggregate._synthetic import synthetic_facts
 
 __all__ = [
-    "AUGMENTATION",
-    "AUTOMATION",
-    "FACT_COLUMNS",
     "PUBLISHED_2025_02_10",
     "Aggregate",
     "Analysis",
@@ -78,7 +73,6 @@ __all__ = [
     "plot_skills",
     "plot_top",
     "plot_use_by_wage",
-    "read_facts",
     "skills_distribution",
     "synthetic_facts",
     "top_occupations",

@@ -26,13 +26,9 @@ import pandas as pd
 
 from harness.aggregate._privacy import WalledTable
 from harness.aggregate._rollup import explode_links
-from harness.taxonomy import AUGMENTATION as AUGMENTATION_PATTERNS
-from harness.taxonomy import AUTOMATION as AUTOMATION_PATTERNS
-from harness.taxonomy import COLLABORATION_PATTERNS, SOC_MAJOR_GROUPS
+from harness.taxonomy import AUGMENTATION, AUTOMATION, COLLABORATION_PATTERNS, SOC_MAJOR_GROUPS, pattern_mode
 
 __all__ = [
-    "AUGMENTATION",
-    "AUTOMATION",
     "automation_augmentation",
     "category_shares",
     "collaboration_by_group",
@@ -49,10 +45,8 @@ __all__ = [
     "use_by_wage",
 ]
 
-# ordered views of the taxonomy's sets, for stable column order in tables and figures
-AUTOMATION: tuple[str, ...] = tuple(p for p in COLLABORATION_PATTERNS if p in AUTOMATION_PATTERNS)
-AUGMENTATION: tuple[str, ...] = tuple(p for p in COLLABORATION_PATTERNS if p in AUGMENTATION_PATTERNS)
-_MODE = {**dict.fromkeys(AUTOMATION, "automation"), **dict.fromkeys(AUGMENTATION, "augmentation")}
+# "none" is left out of both modes here: the analyses normalise over the five patterns only
+_MODE = {p: pattern_mode(p) for p in COLLABORATION_PATTERNS}
 
 
 def _matched(usage: WalledTable, links: pd.DataFrame) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Fact table → walled task, occupation, major-group, pattern and skill tables.
 
-The fact table has one row per conversation (see :data:`FACT_COLUMNS`). Task → occupation links come from a
+The fact table has one row per conversation (see :data:`harness.run.FACT_COLUMNS`; read one with
+:func:`harness.run.read_facts`). Task → occupation links come from a
 *links table* with columns ``statement_key`` and ``soc_codes`` (a tuple of O*NET-SOC codes), the layout of both
 ``OnetRelease.statements`` (O*NET 29.3) and ``EconomicIndexRelease.statements`` (O*NET 20.1), so the same
 roll-up works with either taxonomy.
@@ -9,19 +10,17 @@ roll-up works with either taxonomy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from harness.aggregate._privacy import PrivacyPolicy, WalledTable, wall_cells
 from harness.errors import InputError
+from harness.run import validate_facts
 from harness.taxonomy import COLLABORATION_PATTERNS
 
-__all__ = ["FACT_COLUMNS", "Aggregate", "aggregate_facts", "explode_links", "read_facts"]
+__all__ = ["Aggregate", "aggregate_facts", "explode_links"]
 
-#: Columns every fact table needs (``skills`` may be absent; it is then treated as empty lists).
-FACT_COLUMNS: tuple[str, ...] = ("conversation_id", "account_id", "occupational", "statement_key", "pattern")
 _PATTERNS = (*COLLABORATION_PATTERNS, "none")
 
 
@@ -66,40 +65,6 @@ class Aggregate:
         }
 
 
-def read_facts(path: str | Path) -> pd.DataFrame:
-    """Read a fact table from Parquet, checking its columns (see :func:`validate_facts`)."""
-    path = Path(path)
-    try:
-        facts = pd.read_parquet(path)
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
-        raise InputError(path, f"not a readable Parquet fact table ({exc})") from None
-    validate_facts(facts, source=path)
-    return facts
-
-
-def validate_facts(facts: pd.DataFrame, *, source: str | Path = "<facts>") -> None:
-    """Check the fact table's columns and values; raise :class:`InputError` naming the row and field."""
-    missing = [c for c in FACT_COLUMNS if c not in facts.columns]
-    if missing:
-        raise InputError(source, f"fact table lacks column(s) {missing}", field=missing[0])
-    dup = facts["conversation_id"].duplicated()
-    if dup.any():
-        row = int(np.argmax(dup.to_numpy()))
-        raise InputError(source, "conversation_id appears twice (one row per conversation expected)",
-                         line=row + 1, field="conversation_id")
-    if facts["account_id"].isna().any():
-        row = int(np.argmax(facts["account_id"].isna().to_numpy()))
-        raise InputError(source, "account_id is empty", line=row + 1, field="account_id")
-    patterns = facts["pattern"].astype("object")
-    bad = patterns.notna() & ~patterns.isin(_PATTERNS)
-    if bad.any():
-        row = int(np.argmax(bad.to_numpy()))
-        raise InputError(source, f"got {patterns.iloc[row]!r}, expected one of {_PATTERNS} or null",
-                         line=row + 1, field="pattern")
-
-
 def explode_links(links: pd.DataFrame) -> pd.DataFrame:
     """Links table → one row per (statement_key, soc_code) with ``weight`` = 1 / number of occupations."""
     if not {"statement_key", "soc_codes"} <= set(links.columns):
@@ -126,8 +91,8 @@ def aggregate_facts(
     """Aggregate a fact table behind the privacy wall and roll tasks up to occupations and major groups.
 
     Args:
-        facts: One row per conversation with :data:`FACT_COLUMNS` (and optionally ``skills``, a list of skill
-            names). ``statement_key`` is the normalised base-task statement, null when not classified.
+        facts: One row per conversation with :data:`harness.run.FACT_COLUMNS` (and optionally ``skills``, a list
+            of skill names). ``statement_key`` is the normalised base-task statement, null when not classified.
         links: Task → occupation links (``statement_key``, ``soc_codes``; optional ``statement``).
         policy: Privacy thresholds (default :class:`PrivacyPolicy()`, the minimum allowed).
         source: Label recorded in every output table.
@@ -140,7 +105,58 @@ def aggregate_facts(
     """
     policy = policy or PrivacyPolicy()
     validate_facts(facts)
-    link_rows = explode_links(links)
+    released = _release_tasks(facts, links, policy, source)
+    rel, n_rel = released.rows, len(released.rows)
+    n_rel_accounts = int(rel["account"].nunique())
+
+    def table(name: str, frame: pd.DataFrame, note: str) -> WalledTable:
+        return WalledTable(name, frame.reset_index(drop=True), policy, source, released.withheld, note)
+
+    tasks = _task_table(released, links, n_rel, n_rel_accounts)
+    levels = _occupation_tables(released, explode_links(links), tasks, n_rel)
+    patterns_by_task, patterns = _pattern_tables(released, policy, n_rel)
+    # Skills: each skill is a cell; the withheld skills form one residual that must pass the wall too.
+    skills = _skills(facts, released.mask, released.account_codes, policy, n_rel)
+    return Aggregate(
+        policy=policy,
+        tasks=table("tasks", tasks, "Reported task cells; shares are of released conversations."),
+        occupations=table("occupations", levels["soc_code"],
+                          "Task conversations split equally among the task's linked occupations."),
+        major_groups=table("major_groups", levels["major_group"], "Sum of occupation shares by SOC major group."),
+        patterns=table("patterns", patterns, "Collaboration patterns of released conversations."),
+        patterns_by_task=table("patterns_by_task", patterns_by_task,
+                               "Conversations by task and collaboration pattern."),
+        skills=table("skills", skills, "Conversations (released tasks only) that exercise each skill."),
+        released_conversations=n_rel,
+        released_accounts=n_rel_accounts,
+        withheld_conversations=released.withheld,
+    )
+
+
+@dataclass(frozen=True)
+class _Released:
+    """The conversations whose task cell passed the wall, as integer codes (fast group-bys on millions of rows).
+
+    Attributes:
+        rows: One row per released conversation: ``task`` and ``account`` codes, ``pattern``.
+        mask: Which fact rows were released.
+        task_labels: Statement key of each task code.
+        account_codes: Account code of every fact row.
+        withheld: The single residual total, or None when it is withheld itself.
+    """
+
+    rows: pd.DataFrame
+    mask: np.ndarray
+    task_labels: pd.Index
+    account_codes: np.ndarray
+    withheld: int | None
+
+    def statement_keys(self, codes: np.ndarray) -> np.ndarray:
+        return np.asarray(self.task_labels, dtype=object)[codes]
+
+
+def _release_tasks(facts: pd.DataFrame, links: pd.DataFrame, policy: PrivacyPolicy, source: str) -> _Released:
+    """Apply the wall to task cells (occupational, classified conversations); every other row is residual."""
     keys = facts["statement_key"].astype("object")
     occupational = facts["occupational"].fillna(False).astype(bool).to_numpy()
     classified = occupational & keys.notna().to_numpy()
@@ -149,43 +165,39 @@ def aggregate_facts(
         row = int(np.argmax(unknown))
         raise InputError(source, f"task {keys.iloc[row]!r} is not in the links table", line=row + 1,
                          field="statement_key")
-    # Integer codes keep the group-bys fast on millions of rows.
     task_codes, task_labels = pd.factorize(keys.where(classified))
     account_codes, _ = pd.factorize(facts["account_id"])
     cells = pd.Series(np.where(task_codes >= 0, task_codes, np.nan))
     kept_codes, residual = wall_cells(cells, pd.Series(account_codes), policy)
-    kept_codes = np.asarray(kept_codes, dtype=np.int64)
-    released_mask = np.isin(task_codes, kept_codes)
-    rel = pd.DataFrame(
+    mask = np.isin(task_codes, np.asarray(kept_codes, dtype=np.int64))
+    rows = pd.DataFrame(
         {
-            "task": task_codes[released_mask],
-            "account": account_codes[released_mask],
-            "pattern": facts["pattern"].astype("object").to_numpy()[released_mask],
+            "task": task_codes[mask],
+            "account": account_codes[mask],
+            "pattern": facts["pattern"].astype("object").to_numpy()[mask],
         }
     )
-    withheld = None if residual is None else residual[0]
-    n_rel = len(rel)
-    n_rel_accounts = int(rel["account"].nunique())
+    return _Released(rows, mask, pd.Index(task_labels), account_codes, None if residual is None else residual[0])
 
-    def table(name: str, frame: pd.DataFrame, note: str) -> WalledTable:
-        return WalledTable(name, frame.reset_index(drop=True), policy, source, withheld, note)
 
-    # Tasks.
-    g = rel.groupby("task", sort=False)["account"]
+def _task_table(released: _Released, links: pd.DataFrame, n_rel: int, n_rel_accounts: int) -> pd.DataFrame:
+    g = released.rows.groupby("task", sort=False)["account"]
     tasks = pd.DataFrame({"conversations": g.size(), "accounts": g.nunique()})
-    tasks.insert(0, "statement_key", np.asarray(task_labels, dtype=object)[tasks.index.to_numpy()])
+    tasks.insert(0, "statement_key", released.statement_keys(tasks.index.to_numpy()))
     if "statement" in links.columns:
         tasks.insert(1, "statement", tasks["statement_key"].map(links.set_index("statement_key")["statement"]))
     tasks["pct"] = _released_share(tasks["conversations"], n_rel)
     tasks["pct_accounts"] = _released_share(tasks["accounts"], n_rel_accounts)
-    tasks = tasks.sort_values(["conversations", "statement_key"], ascending=[False, True])
+    return tasks.sort_values(["conversations", "statement_key"], ascending=[False, True])
 
-    # Occupations and major groups: weighted conversations from reported tasks; distinct accounts side by side.
-    task_links = link_rows.merge(
-        tasks[["statement_key", "conversations"]], on="statement_key", how="inner"
-    )
-    task_links["task"] = pd.Index(task_labels).get_indexer(task_links["statement_key"])
-    pairs = rel[["task", "account"]].drop_duplicates()
+
+def _occupation_tables(
+    released: _Released, link_rows: pd.DataFrame, tasks: pd.DataFrame, n_rel: int
+) -> dict[str, pd.DataFrame]:
+    """Occupations and major groups: weighted conversations from reported tasks; distinct accounts side by side."""
+    task_links = link_rows.merge(tasks[["statement_key", "conversations"]], on="statement_key", how="inner")
+    task_links["task"] = released.task_labels.get_indexer(task_links["statement_key"])
+    pairs = released.rows[["task", "account"]].drop_duplicates()
     pair_links = pairs.merge(task_links[["task", "soc_code", "major_group"]], on="task")
     levels = {}
     for level in ("soc_code", "major_group"):
@@ -198,9 +210,16 @@ def aggregate_facts(
         if level == "soc_code":
             frame.insert(1, "major_group", frame["soc_code"].str[:2])
         levels[level] = frame
+    return levels
 
-    # Patterns by task: a task's breakdown is reported only if its withheld part passes the wall too;
-    # otherwise the whole breakdown of that task is withheld (the task total is public already).
+
+def _pattern_tables(released: _Released, policy: PrivacyPolicy, n_rel: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Patterns by task (wide) and overall.
+
+    A task's breakdown is reported only if its withheld part passes the wall too; otherwise the whole breakdown of
+    that task is withheld (the task total is public already).
+    """
+    rel = released.rows
     pat = rel.dropna(subset=["pattern"])
     pg = pat.groupby(["task", "pattern"], sort=False)["account"]
     pcells = pd.DataFrame({"conversations": pg.size(), "accounts": pg.nunique()}).reset_index()
@@ -222,27 +241,11 @@ def aggregate_facts(
                                             aggfunc="sum", fill_value=0)
     wide = wide.reindex(index=task_total.index, columns=list(_PATTERNS), fill_value=0).astype(np.int64)
     wide["withheld"] = task_total - wide.sum(axis=1)
-    wide.insert(0, "statement_key", np.asarray(task_labels, dtype=object)[wide.index.to_numpy()])
+    wide.insert(0, "statement_key", released.statement_keys(wide.index.to_numpy()))
     overall = wide[[*_PATTERNS, "withheld"]].sum()
     patterns = pd.DataFrame({"pattern": overall.index, "conversations": overall.to_numpy()})
     patterns["pct"] = _released_share(patterns["conversations"], n_rel)
-
-    # Skills: each skill is a cell; the withheld skills form one residual that must pass the wall too.
-    skills = _skills(facts, released_mask, account_codes, policy, n_rel)
-
-    return Aggregate(
-        policy=policy,
-        tasks=table("tasks", tasks, "Reported task cells; shares are of released conversations."),
-        occupations=table("occupations", levels["soc_code"],
-                          "Task conversations split equally among the task's linked occupations."),
-        major_groups=table("major_groups", levels["major_group"], "Sum of occupation shares by SOC major group."),
-        patterns=table("patterns", patterns, "Collaboration patterns of released conversations."),
-        patterns_by_task=table("patterns_by_task", wide, "Conversations by task and collaboration pattern."),
-        skills=table("skills", skills, "Conversations (released tasks only) that exercise each skill."),
-        released_conversations=n_rel,
-        released_accounts=n_rel_accounts,
-        withheld_conversations=withheld,
-    )
+    return wide, patterns
 
 
 def _skills(facts: pd.DataFrame, released_mask: np.ndarray, account_codes: np.ndarray,

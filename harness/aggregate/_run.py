@@ -17,6 +17,7 @@ from harness.aggregate import _figures as F
 from harness.aggregate._privacy import WalledTable
 from harness.aggregate._rollup import Aggregate
 from harness.errors import MissingDataError
+from harness.run import AnalysisDir
 from harness.taxonomy import EconomicIndexRelease, load_economic_index
 
 __all__ = ["Analysis", "analyze_aggregate", "analyze_release", "write_analysis"]
@@ -254,21 +255,20 @@ def _withheld_pct(collaboration: pd.DataFrame) -> float | None:
 
 
 def write_analysis(analysis: Analysis, out_dir: str | Path) -> Path:
-    """Write ``tables/<name>.csv`` and ``.json``, ``figures/<name>.png`` and ``summary.json`` under ``out_dir``."""
-    out = Path(out_dir)
-    (out / "tables").mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(parents=True, exist_ok=True)
+    """Write the analysis into ``out_dir`` in the :class:`harness.run.AnalysisDir` layout (``tables/<name>.csv`` and
+    ``.json``, ``figures/<name>.png``, ``summary.json``); returns ``out_dir``."""
+    out = AnalysisDir(out_dir).create()
     for name, table in analysis.tables.items():
         frame = table.table.copy()
         for col in frame.columns:  # tuples (e.g. soc_codes) as ';'-joined strings
             if frame[col].map(lambda v: isinstance(v, tuple | list)).any():
                 frame[col] = frame[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, tuple | list) else v)
-        frame.to_csv(out / "tables" / f"{name}.csv", index=False)
+        frame.to_csv(out.table_csv(name), index=False)
         walled = WalledTable(table.name, frame, table.policy, table.source, table.withheld_conversations, table.note)
-        (out / "tables" / f"{name}.json").write_text(json.dumps(walled.to_json_dict(), indent=1))
+        out.table_sidecar(name).write_text(json.dumps(walled.to_json_dict(), indent=1))
     for name, build in analysis.figures.items():
         fig = build()
-        fig.savefig(out / "figures" / f"{name}.png", dpi=110, metadata={"Software": None})
+        fig.savefig(out.figure_png(name), dpi=110, metadata={"Software": None})
         plt.close(fig)
-    (out / "summary.json").write_text(json.dumps(analysis.summary, indent=2, default=str))
-    return out
+    out.summary_path.write_text(json.dumps(analysis.summary, indent=2, default=str))
+    return out.path

@@ -2,25 +2,27 @@
 
 Public API:
     Result types: :class:`Classification`, the :class:`Classifier` protocol.
-    Backends: :func:`get_classifier` builds one from a backend string; :class:`EmbeddingClassifier` with
-    :class:`EmbeddingConfig` (offline default), :class:`LLMClassifier` (any :mod:`harness.llm` backend: summary,
-    screening, traversal, pattern and skills steps with versioned prompt templates, see :func:`load_prompt`),
-    :class:`ReplayClassifier` (predictions from a file).
-    Runs: :func:`classify_conversations` (progress, resume, facts table + manifest), :func:`read_facts`.
+    Backends: :func:`get_classifier` builds one from a backend spec, read once by :func:`parse_backend` into a
+    :class:`BackendSpec`; :func:`backend_for` gives a scheme's registered :class:`Backend` (its config type and
+    the options it takes; schemes in :data:`BACKEND_SCHEMES`). :class:`EmbeddingClassifier` with
+    :class:`EmbeddingConfig` (offline default), :class:`LLMClassifier` with :class:`LLMClassifierConfig` (any
+    :mod:`harness.llm` backend: summary, screening, traversal, pattern and skills steps with versioned prompt
+    templates, see :func:`load_prompt`), :class:`ReplayClassifier` (predictions from a file), and
+    ``majority-baseline:<goldset|default>`` (the goldset's most frequent answers, a floor to beat).
+    Runs: :func:`classify_conversations` (progress, resume, facts table + manifest through
+    :class:`harness.run.RunDir`), :func:`facts_to_classifications` (a facts table back into results).
     Conversation features and the documented pattern rules: :func:`extract_features`, :func:`rule_pattern`.
 """
 
 from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig
-from harness.classify._factory import BACKEND_SCHEMES, DEFAULT_BACKEND, get_classifier
 from harness.classify._features import ConversationFeatures, extract_features, rule_pattern
-from harness.classify._llm_backend import LLMClassifier
+from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
 from harness.classify._pipeline import (
     RunResult,
     classify_conversations,
+    facts_to_classifications,
     package_versions,
-    read_facts,
     sha256_file,
-    write_json_atomic,
 )
 from harness.classify._prompts import (
     PROMPT_VERSIONS,
@@ -31,33 +33,48 @@ from harness.classify._prompts import (
     normalise_answer,
     prompt_hashes,
 )
+from harness.classify._registry import (
+    BACKEND_SCHEMES,
+    DEFAULT_BACKEND,
+    Backend,
+    BuildContext,
+    backend_for,
+    get_classifier,
+    parse_backend,
+)
 from harness.classify._replay import ReplayClassifier
 from harness.classify._types import Classification, Classifier
+from harness.llm import BackendSpec
 
 __all__ = [
     "BACKEND_SCHEMES",
     "DEFAULT_BACKEND",
     "PROMPT_VERSIONS",
     "STEPS",
+    "Backend",
+    "BackendSpec",
+    "BuildContext",
     "Classification",
     "Classifier",
     "ConversationFeatures",
     "EmbeddingClassifier",
     "EmbeddingConfig",
     "LLMClassifier",
+    "LLMClassifierConfig",
     "PromptTemplate",
     "ReplayClassifier",
     "RunResult",
+    "backend_for",
     "classify_conversations",
     "extract_features",
+    "facts_to_classifications",
     "get_classifier",
     "load_prompt",
     "match_option",
     "normalise_answer",
     "package_versions",
+    "parse_backend",
     "prompt_hashes",
-    "read_facts",
     "rule_pattern",
     "sha256_file",
-    "write_json_atomic",
 ]

@@ -26,8 +26,11 @@ conversation would make every system prompt unique and defeat the cache, so by d
 option lists). Either way the same seed gives the same requests.
 
 **Failures.** Unmatched answers never raise. A model call rejected as a bad request (HTTP 400/413/422, e.g. a
-prompt over the context limit) marks that conversation invalid; any other :class:`~harness.llm.LLMError`
-(authentication, retries exhausted) propagates, since it would affect every conversation alike.
+prompt over the context limit), or one that got no readable answer after every retry
+(:class:`~harness.llm.LLMRequestError`: malformed or cut-off replies, dropped connections, timeouts), marks that
+conversation invalid and the others go on; any other :class:`~harness.llm.LLMError` (a rejected key, an API that
+stays overloaded) propagates, since it would affect every conversation alike, and the conversations still in
+flight are cancelled.
 
 Tokens (input, output, cache reads and writes), estimated cost and model latency are summed over every call made
 for a conversation, retries included; answers served from the answer cache count zero tokens and zero cost.
@@ -54,13 +57,16 @@ from harness.classify._prompts import (
 )
 from harness.classify._types import Classification
 from harness.conversations import Conversation
-from harness.llm import LLM, LLMError, LLMRequest, LLMResponse, Usage
+from harness.llm import LLM, LLMError, LLMRequest, LLMRequestError, LLMResponse, Usage
 from harness.taxonomy import PATTERNS, Hierarchy, Node
 
-__all__ = ["METHOD_VERSION", "LLMClassifier"]
+__all__ = ["METHOD_VERSION", "LLMClassifier", "LLMClassifierConfig"]
 
 METHOD_VERSION = "llm-traversal/1"
 _T = TypeVar("_T")
+# The settings describe() records, in the order it has always recorded them.
+_DESCRIBED = ("summarise", "top_k", "traverse_non_occupational", "traverse", "order_variants", "max_transcript_chars",
+              "max_reply_chars", "description_chars", "temperature", "max_concurrency")
 # Rejections that concern this one request; everything else (auth, exhausted retries) concerns the whole run.
 _PER_REQUEST_STATUS = frozenset({400, 413, 422})
 _RULE_ONE = "Reply with the title of exactly one option as written in the list (without its number), and nothing else."
@@ -174,19 +180,19 @@ def _parse_skills(text: str, names: Sequence[str]) -> tuple[int, ...] | None:
     return tuple(found) if found else None
 
 
-class LLMClassifier:
-    """Classify conversations with a language model (the method is described in the module docstring).
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
-    Args:
-        hierarchy: The hierarchy to walk (any number of levels).
-        llm: The model backend (:func:`harness.llm.get_llm`; wrap it in :class:`~harness.llm.CachedLLM` so re-runs
-            are free and a killed run resumes).
-        skills: ``(name, description)`` pairs of the skills to choose from, e.g. the 35 rows of
-            ``load_onet(...).skill_reference``; empty disables the skills step.
-        seed: Seed of the option orders (recorded in :meth:`describe`).
+
+@dataclass(frozen=True)
+class LLMClassifierConfig:
+    """Settings of :class:`LLMClassifier` (the module docstring says what each step does).
+
+    Attributes:
+        seed: Seed of the option orders (recorded in the manifest).
         summarise: Run the summary step and feed the summary, not the transcript, to the later steps.
         top_k: Options to ask for at the base level (best first); 1 asks for a single answer.
-        max_concurrency: Conversations classified at once (the backend may limit requests further).
+        max_concurrency: Conversations classified at once (the model client may limit requests further).
         traverse_non_occupational: Walk the hierarchy (and pick skills) even when screening says no.
         traverse: Walk the hierarchy at all; False leaves ``path`` empty (for facet-only evaluations).
         order_variants: Seeded option orders per option list that conversations draw from; ``None`` for a
@@ -196,65 +202,82 @@ class LLMClassifier:
             the model reads (the user's turns are kept whole); ``None`` keeps them whole.
         description_chars: Option descriptions above the base level are cut to about this length.
         temperature: Sampling temperature, or None for the model's default (current models accept only that).
-        prompt_versions: Step → template version, overriding :data:`~harness.classify._prompts.PROMPT_VERSIONS`.
+        prompt_versions: Step → template version, overriding :data:`~harness.classify._prompts.PROMPT_VERSIONS`
+            (a mapping, kept as sorted ``(step, version)`` pairs).
 
     Raises:
-        ValueError: A bad option value, duplicate skill names, or an unknown prompt version.
+        ValueError: A value out of range or a prompt version for a step that does not exist.
+    """
+
+    seed: int = 0
+    summarise: bool = True
+    top_k: int = 1
+    max_concurrency: int = 8
+    traverse_non_occupational: bool = False
+    traverse: bool = True
+    order_variants: int | None = 4
+    max_transcript_chars: int = 24_000
+    max_reply_chars: int | None = 1_200
+    description_chars: int = 200
+    temperature: float | None = None
+    prompt_versions: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not _positive_int(self.top_k):
+            raise ValueError(f"top_k must be a positive int, got {self.top_k!r}")
+        if not _positive_int(self.max_concurrency):
+            raise ValueError(f"max_concurrency must be a positive int, got {self.max_concurrency!r}")
+        if self.order_variants is not None and not _positive_int(self.order_variants):
+            raise ValueError(f"order_variants must be None or a positive int, got {self.order_variants!r}")
+        if self.max_transcript_chars < 1000:
+            raise ValueError(f"max_transcript_chars must be >= 1000, got {self.max_transcript_chars}")
+        if self.max_reply_chars is not None and self.max_reply_chars < 100:
+            raise ValueError(f"max_reply_chars must be None or >= 100, got {self.max_reply_chars}")
+        if self.description_chars < 0:
+            raise ValueError(f"description_chars must be >= 0, got {self.description_chars}")
+        # kept as sorted (step, version) pairs so the config stays hashable and cannot be changed behind its back
+        versions = tuple(sorted(dict(self.prompt_versions).items()))
+        unknown = {step for step, _ in versions} - set(STEPS)
+        if unknown:
+            raise ValueError(f"unknown steps in prompt_versions: {sorted(unknown)}; steps are {STEPS}")
+        for name in ("summarise", "traverse_non_occupational", "traverse"):
+            object.__setattr__(self, name, bool(getattr(self, name)))
+        object.__setattr__(self, "seed", int(self.seed))
+        object.__setattr__(self, "prompt_versions", versions)
+
+
+class LLMClassifier:
+    """Classify conversations with a language model (the method is described in the module docstring).
+
+    Args:
+        hierarchy: The hierarchy to walk (any number of levels).
+        llm: The model backend (:func:`harness.llm.get_llm`; wrap it in :class:`~harness.llm.CachedLLM` so re-runs
+            are free and a killed run resumes).
+        config: The method's settings (default: :class:`LLMClassifierConfig` as it comes).
+        skills: ``(name, description)`` pairs of the skills to choose from, e.g. the 35 rows of
+            ``load_onet(...).skill_reference``; empty disables the skills step.
+
+    Raises:
+        ValueError: Duplicate or empty skill names, or prompt templates that do not define the patterns.
     """
 
     def __init__(
         self,
         hierarchy: Hierarchy,
         llm: LLM,
+        config: LLMClassifierConfig | None = None,
         *,
         skills: Sequence[tuple[str, str]] = (),
-        seed: int = 0,
-        summarise: bool = True,
-        top_k: int = 1,
-        max_concurrency: int = 8,
-        traverse_non_occupational: bool = False,
-        traverse: bool = True,
-        order_variants: int | None = 4,
-        max_transcript_chars: int = 24_000,
-        max_reply_chars: int | None = 1_200,
-        description_chars: int = 200,
-        temperature: float | None = None,
-        prompt_versions: Mapping[str, str] | None = None,
     ):
-        if not isinstance(top_k, int) or top_k < 1:
-            raise ValueError(f"top_k must be a positive int, got {top_k!r}")
-        if not isinstance(max_concurrency, int) or max_concurrency < 1:
-            raise ValueError(f"max_concurrency must be a positive int, got {max_concurrency!r}")
-        if order_variants is not None and (not isinstance(order_variants, int) or order_variants < 1):
-            raise ValueError(f"order_variants must be None or a positive int, got {order_variants!r}")
-        if max_transcript_chars < 1000:
-            raise ValueError(f"max_transcript_chars must be >= 1000, got {max_transcript_chars}")
-        if max_reply_chars is not None and max_reply_chars < 100:
-            raise ValueError(f"max_reply_chars must be None or >= 100, got {max_reply_chars}")
-        if description_chars < 0:
-            raise ValueError(f"description_chars must be >= 0, got {description_chars}")
+        config = config or LLMClassifierConfig()
         names = [name for name, _ in skills]
         if len(set(names)) != len(names) or not all(names):
             raise ValueError("skill names must be non-empty and distinct")
-        versions = dict(PROMPT_VERSIONS)
-        unknown = set(prompt_versions or {}) - set(STEPS)
-        if unknown:
-            raise ValueError(f"unknown steps in prompt_versions: {sorted(unknown)}; steps are {STEPS}")
-        versions.update(prompt_versions or {})
+        versions = {**PROMPT_VERSIONS, **dict(config.prompt_versions)}
         self.hierarchy = hierarchy
         self.llm = llm
+        self.config = config
         self.skills: tuple[tuple[str, str], ...] = tuple((str(n), str(d)) for n, d in skills)
-        self.seed = int(seed)
-        self.summarise = bool(summarise)
-        self.top_k = top_k
-        self.max_concurrency = max_concurrency
-        self.traverse_non_occupational = bool(traverse_non_occupational)
-        self.traverse = bool(traverse)
-        self.order_variants = order_variants
-        self.max_transcript_chars = max_transcript_chars
-        self.max_reply_chars = max_reply_chars
-        self.description_chars = description_chars
-        self.temperature = temperature
         self.templates: dict[str, PromptTemplate] = {step: load_prompt(step, versions[step]) for step in STEPS}
         pattern_names = tuple(name for name, _ in self.templates["pattern"].options)
         if set(pattern_names) != set(PATTERNS):
@@ -273,18 +296,10 @@ class LLMClassifier:
             "model": self.llm.model_id,
             "method": METHOD_VERSION,
             "hierarchy_id": self.hierarchy.id,
-            "seed": self.seed,
+            "seed": self.config.seed,
+            # the manifest's layout predates LLMClassifierConfig; it stays as it was so old runs compare
             "config": {
-                "summarise": self.summarise,
-                "top_k": self.top_k,
-                "traverse_non_occupational": self.traverse_non_occupational,
-                "traverse": self.traverse,
-                "order_variants": self.order_variants,
-                "max_transcript_chars": self.max_transcript_chars,
-                "max_reply_chars": self.max_reply_chars,
-                "description_chars": self.description_chars,
-                "temperature": self.temperature,
-                "max_concurrency": self.max_concurrency,
+                **{name: getattr(self.config, name) for name in _DESCRIBED},
                 "n_skills": len(self.skills),
             },
             "prompt_versions": {step: t.version for step, t in self.templates.items()},
@@ -322,19 +337,32 @@ class LLMClassifier:
 
     async def aclassify(self, conversations: Sequence[Conversation]) -> list[Classification]:
         """Async :meth:`classify` (order preserved)."""
-        semaphore = asyncio.Semaphore(self.max_concurrency)
+        semaphore = asyncio.Semaphore(self.config.max_concurrency)
 
         async def one(conv: Conversation) -> Classification:
             async with semaphore:
                 return await self.aclassify_one(conv)
 
-        return list(await asyncio.gather(*(one(c) for c in conversations)))
+        tasks = [asyncio.ensure_future(one(c)) for c in conversations]
+        try:
+            return list(await asyncio.gather(*tasks))
+        finally:
+            # A failure that ends the run (a rejected key, say) must stop the other conversations before the
+            # caller closes the client; left running, they would fail on the closed connection and log retries.
+            pending = [t for t in tasks if not t.done()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def aclassify_one(self, conv: Conversation) -> Classification:
         """Classify one conversation."""
         run = _Run(conv.id)
         try:
             return await self._pipeline(conv, run)
+        except LLMRequestError as exc:
+            # no readable answer even after retries (garbled replies, dropped connections, timeouts)
+            run.failures.append(f"{run.step}: no usable answer from the model ({exc.reason})")
+            return self._result(conv, run, occupational=None)
         except LLMError as exc:
             if exc.status_code not in _PER_REQUEST_STATUS:
                 raise
@@ -344,9 +372,10 @@ class LLMClassifier:
     # -- steps --------------------------------------------------------------------------------------------------
 
     async def _pipeline(self, conv: Conversation, run: _Run) -> Classification:
-        transcript = _transcript(conv, self.max_transcript_chars, self.max_reply_chars or self.max_transcript_chars)
+        limit = self.config.max_transcript_chars
+        transcript = _transcript(conv, limit, self.config.max_reply_chars or limit)
         item = f"<conversation>\n{transcript}\n</conversation>"
-        if self.summarise:
+        if self.config.summarise:
             t = self.templates["summary"]
             run.hashes["summary"] = t.sha256
             response = await self._call(
@@ -365,8 +394,8 @@ class LLMClassifier:
 
         path: tuple[str, ...] = ()
         top_k: tuple[str, ...] = ()
-        go_on = occupational is not False or self.traverse_non_occupational
-        if go_on and self.traverse:
+        go_on = occupational is not False or self.config.traverse_non_occupational
+        if go_on and self.config.traverse:
             run.hashes["traverse"] = self.templates["traverse"].sha256
             path, top_k = await self._traverse(run, conv, item)
 
@@ -401,7 +430,7 @@ class LLMClassifier:
             if not children:
                 run.failures.append(f"{step}: node {parent} has no children to choose from")
                 return (), ()
-            k = self.top_k if depth == len(levels) - 1 else 1
+            k = self.config.top_k if depth == len(levels) - 1 else 1
             if len(children) == 1:
                 pick, ranked = children[0], (children[0].id,)
             else:
@@ -410,8 +439,8 @@ class LLMClassifier:
                 labels = [o.name for o in options]
                 rule = _RULE_ONE if k == 1 else _RULE_MANY.format(k=k)
                 base = depth == len(levels) - 1
-                details = [] if base else [_shorten(o.description, self.description_chars) for o in options]
-                if self.description_chars == 0:
+                details = [] if base else [_shorten(o.description, self.config.description_chars) for o in options]
+                if self.config.description_chars == 0:
                     details = []
                 trail = " > ".join(n.name for n in chosen) or "nothing yet (this is the first level)"
                 fields = {"chosen": trail, "level": level, "options": _numbered(labels, details), "answer_rule": rule}
@@ -464,18 +493,18 @@ class LLMClassifier:
     def _permutation(self, key: str, conversation_id: str, n: int) -> list[int]:
         """A seeded order of ``n`` options for this conversation (see "Shuffling" in the module docstring)."""
         # String seeds are hashed with SHA-512 by ``random``, so orders are stable across processes and platforms.
-        draw = random.Random(f"{self.seed}|{conversation_id}|{key}")
+        draw = random.Random(f"{self.config.seed}|{conversation_id}|{key}")
         rng = (
             draw
-            if self.order_variants is None
-            else random.Random(f"{self.seed}|{key}|{draw.randrange(self.order_variants)}")
+            if self.config.order_variants is None
+            else random.Random(f"{self.config.seed}|{key}|{draw.randrange(self.config.order_variants)}")
         )
         order = list(range(n))
         rng.shuffle(order)
         return order
 
     def _system(self, key: tuple[str, tuple[int, ...]], render: Callable[[], str]) -> str:
-        if self.order_variants is None:
+        if self.config.order_variants is None:
             return render()
         text = self._systems.get(key)
         if text is None:
@@ -492,9 +521,9 @@ class LLMClassifier:
             system=system,
             prompt=user,
             max_tokens=max_tokens,
-            temperature=self.temperature,
+            temperature=self.config.temperature,
             prompt_hash=template.sha256,
-            metadata={"conversation_id": conv.id, "seed": self.seed, "template": template.name},
+            metadata={"conversation_id": conv.id, "seed": self.config.seed, "template": template.name},
         )
         response = await self.llm.complete(request)
         run.add(response)

@@ -12,11 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import platform
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -29,13 +28,15 @@ from tqdm import tqdm
 from harness.classify._types import Classification, Classifier
 from harness.conversations import Conversation
 from harness.errors import InputError
+from harness.run import RunDir
 from harness.taxonomy import Hierarchy, normalise_statement
 
-__all__ = ["RunResult", "classify_conversations", "package_versions", "read_facts", "write_json_atomic"]
+__all__ = ["RunResult", "classify_conversations", "facts_to_classifications", "package_versions", "sha256_file"]
 
 log = logging.getLogger(__name__)
 
-PARTIAL = "facts.partial.jsonl"
+_Rows = dict[str, dict[str, Any]]  # fact rows by conversation id
+
 _PACKAGES = ("econ-index-harness", "anthropic", "inspect-ai", "sentence-transformers", "torch", "pandas", "numpy",
              "scikit-learn", "scipy", "pyarrow")
 
@@ -51,16 +52,20 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON through a temporary file and a rename, so readers never see half a file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 @dataclass(frozen=True)
 class RunResult:
-    """Outcome of :func:`classify_conversations`."""
+    """Outcome of :func:`classify_conversations`.
+
+    Attributes:
+        out_dir: The run directory.
+        n_total: Conversations in the input.
+        n_resumed: Of those, already classified by an earlier run.
+        n_classified: Classified by this call.
+        n_invalid: Rows marked invalid.
+        seconds: Wall time of this call.
+        facts: The facts table as written to ``facts.parquet`` (input order), so callers need not read it back.
+        manifest: The manifest as written.
+    """
 
     out_dir: Path
     n_total: int
@@ -68,32 +73,17 @@ class RunResult:
     n_classified: int
     n_invalid: int
     seconds: float
+    facts: pd.DataFrame = field(repr=False, compare=False)
+    manifest: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def run(self) -> RunDir:
+        """The run directory, for its file paths and readers."""
+        return RunDir(self.out_dir)
 
     @property
     def facts_path(self) -> Path:
-        return self.out_dir / "facts.parquet"
-
-
-def _read_partial(path: Path) -> dict[str, dict[str, Any]]:
-    """Rows already written, keyed by conversation id; a torn last line is cut off the file."""
-    if not path.exists():
-        return {}
-    raw = path.read_bytes()
-    good_end = raw.rfind(b"\n") + 1
-    if good_end < len(raw):
-        log.warning("%s: dropping a half-written last line from an interrupted run", path)
-        with path.open("r+b") as fh:
-            fh.truncate(good_end)
-    rows: dict[str, dict[str, Any]] = {}
-    for lineno, line in enumerate(raw[:good_end].splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(path, f"unreadable row ({exc.msg}); delete the file to start over", line=lineno) from None
-        rows[row["conversation_id"]] = row
-    return rows
+        return self.run.facts_path
 
 
 def _identity(classifier: Classifier, hierarchy: Hierarchy) -> dict[str, str]:
@@ -102,17 +92,94 @@ def _identity(classifier: Classifier, hierarchy: Hierarchy) -> dict[str, str]:
             "classifier_digest": hashlib.sha256(described.encode()).hexdigest()}
 
 
-def _check_identity(out: Path, classifier: Classifier, hierarchy: Hierarchy) -> None:
+def _check_identity(run: RunDir, classifier: Classifier, hierarchy: Hierarchy) -> None:
     """Refuse to resume rows that a different classifier, configuration or hierarchy produced."""
-    path = out / "run-identity.json"
     current = _identity(classifier, hierarchy)
-    if path.exists() and (out / PARTIAL).exists():
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-        if recorded != current:
-            changed = sorted(k for k in current if recorded.get(k) != current[k])
-            raise InputError(path, f"{out} holds rows from a different run ({', '.join(changed)} changed); "
-                             "use a fresh output directory to avoid mixing results")
-    write_json_atomic(path, current)
+    recorded = run.read_identity() if run.has_partial() else None
+    if recorded is not None and recorded != current:
+        changed = sorted(k for k in current if recorded.get(k) != current[k])
+        raise InputError(run.identity_path, f"{run.path} holds rows from a different run ({', '.join(changed)} "
+                         "changed); use a fresh output directory to avoid mixing results")
+    run.write_identity(current)
+
+
+def _check_unique_ids(items: Sequence[Conversation], out: Path) -> set[str]:
+    seen: set[str] = set()
+    for conv in items:
+        if conv.id in seen:
+            raise InputError(out, f"conversation id {conv.id!r} appears twice in the input", field="id")
+        seen.add(conv.id)
+    return seen
+
+
+def _resume(run: RunDir, items: Sequence[Conversation], ids: set[str]) -> tuple[_Rows, list[tuple[int, Conversation]]]:
+    """Rows already written (by conversation id) and the (input position, conversation) pairs still to do."""
+    done = run.read_partial()
+    stale = set(done) - ids
+    if stale:
+        raise InputError(run.partial_path, f"{len(stale)} rows belong to another input (e.g. {sorted(stale)[0]!r}); "
+                         "use a fresh output directory")
+    todo = [(seq, conv) for seq, conv in enumerate(items) if conv.id not in done]
+    if len(items) > len(todo):
+        log.info("resuming: %d of %d conversations already classified", len(items) - len(todo), len(items))
+    return done, todo
+
+
+def _fact_row(seq: int, result: Classification, hierarchy: Hierarchy) -> dict[str, Any]:
+    """One fact row: the input position, the classification's columns and the statement key of its task."""
+    key = None
+    # the roll-up to occupations joins on the task statement (see harness.aggregate)
+    if result.path and "task_ids" in hierarchy[result.path[-1]].meta:
+        key = normalise_statement(hierarchy[result.path[-1]].name)
+    return {"seq": seq, **result.to_row(hierarchy.levels), "statement_key": key}
+
+
+def _classify_pending(
+    todo: Sequence[tuple[int, Conversation]],
+    classifier: Classifier,
+    hierarchy: Hierarchy,
+    run: RunDir,
+    done: _Rows,
+    *,
+    batch_size: int,
+    bar: tqdm,
+) -> None:
+    """Classify ``todo`` batch by batch, appending each batch's rows durably to the partial file and to ``done``."""
+    with run.append_partial() as partial:
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            results = classifier.classify([conv for _, conv in chunk])
+            if len(results) != len(chunk):
+                raise RuntimeError(f"{classifier.spec} returned {len(results)} results for {len(chunk)} inputs")
+            rows = []
+            for (seq, conv), result in zip(chunk, results, strict=True):
+                if result.conversation_id != conv.id:
+                    raise RuntimeError(f"{classifier.spec} answered for {result.conversation_id!r}, not {conv.id!r}")
+                rows.append(_fact_row(seq, result, hierarchy))
+            partial.append(rows)
+            done.update((row["conversation_id"], row) for row in rows)
+            bar.update(len(chunk))
+
+
+def _manifest(classifier: Classifier, hierarchy: Hierarchy, frame: pd.DataFrame, *, started: str,
+              counts: Mapping[str, int], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Provenance of a run: backend, classifier, hierarchy, package versions, times and counts."""
+    occupational = int(frame["occupational"].fillna(False).astype(bool).sum()) if len(frame) else 0
+    return {
+        "backend": classifier.spec,
+        "classifier": classifier.describe(),
+        "hierarchy": {
+            "id": hierarchy.id,
+            "sizes": hierarchy.sizes(),
+            "onet_release": hierarchy.metadata.get("onet_release"),
+            "builder": hierarchy.metadata.get("builder"),
+        },
+        "package_versions": package_versions(),
+        "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "counts": {**counts, "occupational": occupational},
+        **(extra or {}),
+    }
 
 
 def classify_conversations(
@@ -134,118 +201,49 @@ def classify_conversations(
         hierarchy: The hierarchy the classifier walks (its levels name the facts' node columns).
         batch_size: Conversations per classifier call and per durable write.
         progress: Show a progress bar on stderr.
-        manifest_extra: Extra provenance merged into ``manifest.json`` (e.g. the input file and its hash).
+        manifest_extra: Extra provenance merged into the manifest (e.g. the input file and its hash).
 
     Raises:
         InputError: duplicate conversation ids, or an unreadable partial file.
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    run = RunDir(out_dir).create()
     items = list(conversations)
-    seen: set[str] = set()
-    for conv in items:
-        if conv.id in seen:
-            raise InputError(out, f"conversation id {conv.id!r} appears twice in the input", field="id")
-        seen.add(conv.id)
-    def statement_key(result: Classification) -> str | None:
-        # the roll-up to occupations joins on the task statement (see harness.aggregate)
-        if not result.path or "task_ids" not in hierarchy[result.path[-1]].meta:
-            return None
-        return normalise_statement(hierarchy[result.path[-1]].name)
-
-    partial = out / PARTIAL
-    _check_identity(out, classifier, hierarchy)
-    done = _read_partial(partial)
-    stale = set(done) - seen
-    if stale:
-        raise InputError(partial, f"{len(stale)} rows belong to another input (e.g. {sorted(stale)[0]!r}); "
-                         "use a fresh output directory")
-    todo = [(seq, conv) for seq, conv in enumerate(items) if conv.id not in done]
+    ids = _check_unique_ids(items, run.path)
+    _check_identity(run, classifier, hierarchy)
+    done, todo = _resume(run, items, ids)
     n_resumed = len(items) - len(todo)
-    if n_resumed:
-        log.info("resuming: %d of %d conversations already classified", n_resumed, len(items))
     bar = tqdm(total=len(items), initial=n_resumed, disable=not progress, unit="conv", desc="classify")
-    with partial.open("a", encoding="utf-8") as fh:
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start : start + batch_size]
-            results = classifier.classify([conv for _, conv in chunk])
-            if len(results) != len(chunk):
-                raise RuntimeError(f"{classifier.spec} returned {len(results)} results for {len(chunk)} inputs")
-            for (seq, conv), result in zip(chunk, results, strict=True):
-                if result.conversation_id != conv.id:
-                    raise RuntimeError(f"{classifier.spec} answered for {result.conversation_id!r}, not {conv.id!r}")
-                row = {"seq": seq, **result.to_row(hierarchy.levels), "statement_key": statement_key(result)}
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-                done[conv.id] = row
-            fh.flush()
-            os.fsync(fh.fileno())
-            bar.update(len(chunk))
+    _classify_pending(todo, classifier, hierarchy, run, done, batch_size=batch_size, bar=bar)
     bar.close()
 
-    rows = sorted(done.values(), key=lambda r: r["seq"])
-    frame = facts_frame(rows)
-    frame.to_parquet(out / "facts.parquet", index=False)
-    with (out / "facts.jsonl.tmp").open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-    os.replace(out / "facts.jsonl.tmp", out / "facts.jsonl")
-    n_invalid = int((~frame["valid"]).sum()) if len(frame) else 0
-    seconds = time.perf_counter() - started
-    manifest = {
-        "schema": "harness.run/1",
-        "backend": classifier.spec,
-        "classifier": classifier.describe(),
-        "hierarchy": {
-            "id": hierarchy.id,
-            "sizes": hierarchy.sizes(),
-            "onet_release": hierarchy.metadata.get("onet_release"),
-            "builder": hierarchy.metadata.get("builder"),
-        },
-        "package_versions": package_versions(),
-        "started": started_at,
-        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "counts": {
-            "conversations": len(items),
-            "resumed": n_resumed,
-            "classified_now": len(todo),
-            "invalid": n_invalid,
-            "occupational": int(frame["occupational"].fillna(False).astype(bool).sum()) if len(frame) else 0,
-        },
-        **(manifest_extra or {}),
-    }
-    write_json_atomic(out / "manifest.json", manifest)
-    return RunResult(out, len(items), n_resumed, len(todo), n_invalid, seconds)
+    frame = run.write_facts(sorted(done.values(), key=lambda r: r["seq"]))
+    n_invalid = int((~frame["valid"].astype(bool)).sum()) if len(frame) else 0
+    counts = {"conversations": len(items), "resumed": n_resumed, "classified_now": len(todo), "invalid": n_invalid}
+    manifest = _manifest(classifier, hierarchy, frame, started=started_at, counts=counts, extra=manifest_extra)
+    return RunResult(run.path, len(items), n_resumed, len(todo), n_invalid, time.perf_counter() - started,
+                     facts=frame, manifest=run.write_manifest(manifest))
 
 
-def facts_frame(rows: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """Facts rows as a DataFrame with stable dtypes (lists stay lists, ``prompt_hashes`` is JSON text)."""
-    frame = pd.DataFrame(list(rows))
-    if len(frame) == 0:
-        return frame
-    frame["prompt_hashes"] = frame["prompt_hashes"].map(lambda d: json.dumps(d, sort_keys=True))
-    frame["occupational"] = frame["occupational"].astype("boolean")
-    frame["cost_usd"] = frame["cost_usd"].astype("float64")
-    return frame
+def facts_to_classifications(facts: pd.DataFrame) -> list[Classification]:
+    """Turn a facts table (as :func:`harness.run.read_facts` returns it) back into :class:`Classification` objects.
 
-
-def read_facts(path: str | Path) -> list[Classification]:
-    """Read a facts table (Parquet or JSONL) back into :class:`Classification` objects."""
-    path = Path(path)
-    if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
-        rows = frame.to_dict("records")
-        for row in rows:
-            for key, value in row.items():
-                if not isinstance(value, list | tuple | np.ndarray) and pd.isna(value):
-                    row[key] = None  # Parquet gives NaN/NA for missing scalars
-            row["prompt_hashes"] = json.loads(row.get("prompt_hashes") or "{}")
-            for key in ("path", "top_k", "skills"):
-                row[key] = list(row.get(key) if row.get(key) is not None else [])
-    else:
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Classification.from_row(r) for r in rows]
+    Missing scalars come back as ``None`` whether the table held NaN, NA or None, and list columns as lists
+    whether they were lists or arrays, so a table read from Parquet, from JSONL or still in memory gives the
+    same objects.
+    """
+    out = []
+    for row in facts.to_dict("records"):
+        for key, value in row.items():
+            if not isinstance(value, list | tuple | np.ndarray) and pd.isna(value):
+                row[key] = None
+        hashes = row.get("prompt_hashes")
+        row["prompt_hashes"] = json.loads(hashes) if isinstance(hashes, str) else (hashes or {})
+        for key in ("path", "top_k", "skills"):
+            row[key] = list(row.get(key) if row.get(key) is not None else [])
+        out.append(Classification.from_row(row))
+    return out
 
 
 def sha256_file(path: str | Path) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from harness.conversations import Conversation
 from harness.errors import InputError
 from harness.taxonomy import PATTERNS, Hierarchy
 
-__all__ = ["ReplayClassifier"]
+__all__ = ["ReplayClassifier", "ReplayConfig"]
 
 
 def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -53,6 +54,11 @@ def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
 
 def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    """Replay has no settings: the spec names the file and the file holds everything else."""
 
 
 class ReplayClassifier:

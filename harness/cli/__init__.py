@@ -2,6 +2,8 @@
 
 The CLI is thin: each ``_<stage>.py`` module registers its subcommands and calls the stage's public API.
 To add a command, write a module with ``register(subparsers)`` and list it in ``_COMMAND_MODULES``.
+Errors the commands raise end as one line on stderr: :class:`~harness.errors.UsageError` (bad usage) with exit
+status 2, any other :class:`~harness.errors.HarnessError` (bad input, missing data) with status 1.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.errors import HarnessError
+from harness.errors import HarnessError, UsageError
 
 __all__ = ["build_parser", "main"]
 
@@ -63,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except UsageError as exc:
+        # the command line asked for something that does not exist: exit 2, like argparse's own usage errors
+        print(f"harness: error: {exc}", file=sys.stderr)
+        return 2
     except HarnessError as exc:
         print(f"harness: error: {exc}", file=sys.stderr)
         return 1

@@ -38,9 +38,9 @@ def _run(args: argparse.Namespace) -> int:
         aggregate_facts,
         analyze_aggregate,
         analyze_release,
-        read_facts,
         write_analysis,
     )
+    from harness.run import read_facts
     from harness.taxonomy import load_economic_index
 
     started = time.perf_counter()

@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.cli._args import positive_float, positive_int
+from harness.errors import UsageError
 
-DEFAULT_GOLDSET = Path(__file__).resolve().parents[2] / "goldsets" / "sharegpt_v1.jsonl"
+log = logging.getLogger(__name__)
+
+# Flags that configure the backend: the get_classifier option each sets, and its flag. The registry says which
+# backends take which option.
+_BACKEND_FLAGS = {"base_url": "--base-url", "max_concurrency": "--max-concurrency", "timeout_s": "--timeout",
+                  "prior": "--prior", "prior_weight": "--prior-weight"}
+# These change what a backend predicts, so asking for them where they cannot apply is an error; the others only
+# tune how a model is called and are ignored (with a warning) elsewhere, as they always were.
+_REFUSED_ELSEWHERE = frozenset({"prior", "prior_weight"})
 
 
 def _add_backend_options(parser: argparse.ArgumentParser) -> None:
-    from harness.classify import DEFAULT_BACKEND
+    from harness.classify import BACKEND_SCHEMES, DEFAULT_BACKEND, backend_for
 
-    parser.add_argument("--backend", default=DEFAULT_BACKEND,
-                        help=f"embedding:<model> | anthropic:<model-id> | inspect:<provider/model> | replay:<file> "
-                             f"(default {DEFAULT_BACKEND})")
+    forms = " | ".join(backend_for(scheme).usage for scheme in BACKEND_SCHEMES)
+    parser.add_argument("--backend", default=DEFAULT_BACKEND, help=f"{forms} (default {DEFAULT_BACKEND})")
     parser.add_argument("--hierarchy", default="onet-wa",
                         help="hierarchy JSON file, or 'onet-wa' to build the O*NET work-activity hierarchy (default)")
     parser.add_argument("--release", default="29.3", help="O*NET release (default 29.3)")
     parser.add_argument("--seed", type=int, default=0, help="seed for option shuffling and bootstraps (default 0)")
     parser.add_argument("--base-url", default=None, help="Messages API base URL for anthropic: backends")
-    parser.add_argument("--max-concurrency", type=int, default=None, help="parallel model calls (LLM backends)")
+    parser.add_argument("--max-concurrency", type=positive_int, default=None,
+                        help="parallel model calls (LLM backends)")
+    parser.add_argument("--timeout", dest="timeout_s", type=positive_float, default=None, metavar="SECONDS",
+                        help="per-attempt timeout of Messages API requests (anthropic backends; default 120)")
     parser.add_argument("--prior", default=None, metavar="economic-index:<release>[:<version>]",
                         help="embedding backend only, off by default: add a prior from released Economic Index task "
                              "shares (pulls prevalence estimates toward them; the backend spec records it)")
@@ -56,20 +68,35 @@ def load_hierarchy(spec: str, release):
     return build_work_activity_hierarchy(release) if spec == "onet-wa" else Hierarchy.load(spec)
 
 
-def _backend_options(args: argparse.Namespace) -> dict:
+def backend_request(args: argparse.Namespace):
+    """The parsed ``--backend`` spec and the options its flags set, checked before any slow work.
+
+    Returns:
+        ``(spec, options)`` for :func:`harness.classify.get_classifier`; ``--prior`` becomes the spec's
+        ``+prior:`` modifier, so ``--prior X`` and ``--backend embedding:<model>+prior:X`` are one request.
+
+    Raises:
+        UsageError: Unknown or malformed spec, or ``--prior``/``--prior-weight`` for a backend without a prior.
+    """
+    from harness.classify import BACKEND_SCHEMES, backend_for, parse_backend
+
+    spec = parse_backend(args.backend)
+    backend = backend_for(spec)
     options = {}
-    if args.backend.startswith(("anthropic:", "anthropic-batch:")) and args.base_url:
-        options["base_url"] = args.base_url
-    if args.max_concurrency and not args.backend.startswith(("embedding:", "replay:")):
-        options["max_concurrency"] = args.max_concurrency
-    if args.prior or args.prior_weight is not None:
-        if not args.backend.startswith("embedding:"):
-            raise HarnessError("--prior and --prior-weight apply to the embedding backend only")
-        if args.prior:
-            options.update(prior=args.prior, data_dir=args.data_dir)
-        if args.prior_weight is not None:
-            options["prior_weight"] = args.prior_weight
-    return options
+    for option, flag in _BACKEND_FLAGS.items():
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if backend.accepts(option):
+            options[option] = value
+            continue
+        takers = ", ".join(s for s in BACKEND_SCHEMES if backend_for(s).accepts(option))
+        if option in _REFUSED_ELSEWHERE:
+            raise UsageError(f"{flag} does not apply to the {spec.scheme} backend, only to: {takers}")
+        log.warning("%s does not apply to the %s backend (only to: %s); ignored", flag, spec.scheme, takers)
+    if "prior" in options:
+        spec = spec.with_modifier("prior", options.pop("prior"))
+    return spec, options
 
 
 def _read_input(spec: str):
@@ -88,11 +115,11 @@ def _classify(args: argparse.Namespace) -> int:
     from harness.classify import classify_conversations, get_classifier
     from harness.taxonomy import load_onet
 
-    options = _backend_options(args)  # option errors before any slow work
+    spec, options = backend_request(args)  # usage errors before any slow work
     release = load_onet(release=args.release, data_dir=args.data_dir)
     hierarchy = load_hierarchy(args.hierarchy, release)
     conversations, provenance = _read_input(args.input)
-    classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **options)
+    classifier = get_classifier(spec, hierarchy, release=release, seed=args.seed, data_dir=args.data_dir, **options)
     result = classify_conversations(
         conversations, classifier, args.out, hierarchy=hierarchy, batch_size=args.batch_size,
         progress=not args.no_progress, manifest_extra={"command": "classify", "seed": args.seed, **provenance},
@@ -103,24 +130,26 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from harness.classify import get_classifier
-    from harness.evaluate import run_validation
+    from harness.classify import backend_for, get_classifier
+    from harness.evaluate import default_goldset_path, run_validation
+    from harness.run import RunDir
     from harness.taxonomy import load_onet
 
-    options = _backend_options(args)
-    if args.backend.startswith(("anthropic:", "anthropic-batch:", "inspect:")):
+    spec, options = backend_request(args)
+    if backend_for(spec).accepts("traverse_non_occupational"):
         # walk the hierarchy even where screening says "no", so hierarchy accuracy measures traversal alone
         options["traverse_non_occupational"] = True
     release = load_onet(release=args.release, data_dir=args.data_dir)
     hierarchy = load_hierarchy(args.hierarchy, release)
-    classifier = get_classifier(args.backend, hierarchy, release=release, seed=args.seed, **options)
+    classifier = get_classifier(spec, hierarchy, release=release, seed=args.seed, data_dir=args.data_dir, **options)
     scores = run_validation(
-        args.goldset or [DEFAULT_GOLDSET], classifier, hierarchy, release, args.out, split=args.split,
+        args.goldset or [default_goldset_path()], classifier, hierarchy, release, args.out, split=args.split,
         seed=args.seed, n_bootstrap=args.bootstrap, progress=not args.no_progress,
     )
     print(f"{'metric':<36}{'value':>8}{'n':>6}   95% CI")
     for name, entry in scores.metrics.items():
         ci = f"[{entry.ci_low:.3f}, {entry.ci_high:.3f}]" if entry.ci_low is not None else ""
         print(f"{name:<36}{entry.value:>8.3f}{entry.n or 0:>6}   {ci}")
-    print(f"wrote {args.out / 'metrics.json'} and {args.out / 'items.parquet'}")
+    run = RunDir(args.out)
+    print(f"wrote {run.metrics_path} and {run.items_path}")
     return 0

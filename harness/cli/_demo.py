@@ -23,43 +23,43 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from harness.aggregate import analyze_release, write_analysis
-    from harness.classify import DEFAULT_BACKEND, get_classifier, read_facts
-    from harness.cli._classify import DEFAULT_GOLDSET
+    from harness.classify import DEFAULT_BACKEND, facts_to_classifications, get_classifier
     from harness.cluster import reconstruct
-    from harness.evaluate import load_goldset, run_validation
+    from harness.evaluate import default_goldset_path, load_goldset, metric_names, metric_spec, run_validation
     from harness.report import write_report
+    from harness.run import RunDir
     from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
     started = time.perf_counter()
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    run = RunDir(args.out).create()
+    out = run.path
     release = load_onet(release="29.3", data_dir=args.data_dir)
     hierarchy = build_work_activity_hierarchy(release)
-    hierarchy.save(out / "hierarchy.json")
+    hierarchy.save(run.hierarchy_path)
     print(f"[1/5] O*NET {release.release}: {len(release.tasks):,} tasks → hierarchy {hierarchy.id} {hierarchy.sizes()}")
 
-    print(f"[2/5] validating {DEFAULT_BACKEND} on {DEFAULT_GOLDSET.name} (first run embeds the hierarchy once)")
+    goldset = default_goldset_path()
+    print(f"[2/5] validating {DEFAULT_BACKEND} on {goldset.name} (first run embeds the hierarchy once)")
     classifier = get_classifier(DEFAULT_BACKEND, hierarchy, release=release)
-    scores = run_validation([DEFAULT_GOLDSET], classifier, hierarchy, release, out)
-    for name in ("hierarchy.top.accuracy", "hierarchy.mid.accuracy", "hierarchy.base.accuracy",
-                 "hierarchy.major_group.accuracy", "pattern.accuracy", "screening.accuracy"):
+    scores = run_validation([goldset], classifier, hierarchy, release, out)
+    for name in (n for n in metric_names(hierarchy.levels) if metric_spec(n).headline):
         entry = scores.metrics[name]
         print(f"      {name:<34}{entry.value:6.3f}  (n={entry.n}, 95% CI {entry.ci_low:.3f}–{entry.ci_high:.3f})"
               if entry.ci_low is not None else f"      {name:<34}{entry.value:6.3f}  (n={entry.n})")
 
-    items = load_goldset(DEFAULT_GOLDSET)
+    items = load_goldset(goldset)
     conversations = [dataclasses.replace(item.conversation, id=item.id) for item in items]
     titles = dict(zip(release.occupations["soc_code"], release.occupations["title"], strict=True))
     result = reconstruct(conversations, classifier, hierarchy, sizes=(3, 10, 30), seed=0,
-                         direct=read_facts(out / "facts.parquet"), occupation_titles=titles)
+                         direct=facts_to_classifications(run.read_facts()), occupation_titles=titles)
     result.write(out)
     task_rows = result.table().query("level == 'task'")
     print("[3/5] reconstruction (cluster vs direct, task level): " + ", ".join(
         f"{row.aggregation} Pearson {row.pearson:.2f}" for row in task_rows.itertuples()))
 
     analysis = analyze_release("2025_02_10", data_dir=args.data_dir)
-    write_analysis(analysis, out / "analysis")
-    print(f"[4/5] Economic Index 2025_02_10 analyses → {out / 'analysis'}")
+    write_analysis(analysis, run.analysis.path)
+    print(f"[4/5] Economic Index 2025_02_10 analyses → {run.analysis.path}")
 
     files = write_report(out, args.report, title="Validation of the embedded default classifier")
     print(f"[5/5] report → {files.html}")

@@ -50,19 +50,20 @@ def _gate(args: argparse.Namespace) -> int:
 
 def _run_label(run_dir: Path) -> str:
     """A short description of a run from its metrics.json, if present (models and backend only)."""
-    from harness.evaluate import read_metrics_file
+    from harness.run import RunDir
 
-    path = run_dir / "metrics.json"
-    if not path.is_file():
+    folder = RunDir(run_dir)
+    if not folder.metrics_path.is_file():
         return str(run_dir)
-    run = read_metrics_file(path).run
+    run = folder.read_metrics().run
     details = [f"{key}={run[key]}" for key in ("backend", "model", "models") if key in run]
     return f"{run_dir} ({', '.join(details)})" if details else str(run_dir)
 
 
 def _compare(args: argparse.Namespace) -> int:
     from harness.errors import InputError
-    from harness.evaluate import compare_runs, format_comparison, read_items
+    from harness.evaluate import compare_runs, format_comparison
+    from harness.run import RunDir, read_items
 
     baseline = read_items(args.baseline_dir)
     candidate = read_items(args.candidate_dir)
@@ -71,7 +72,7 @@ def _compare(args: argparse.Namespace) -> int:
             baseline, candidate, confidence=args.confidence, n_resamples=args.n_resamples, seed=args.seed
         )
     except ValueError as exc:
-        raise InputError(args.candidate_dir / "items.parquet", str(exc)) from exc
+        raise InputError(RunDir(args.candidate_dir).items_path, str(exc)) from exc
     print(f"baseline : {_run_label(args.baseline_dir)}")
     print(f"candidate: {_run_label(args.candidate_dir)}")
     print(f"items    : {comparison.n_items}")

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import UsageError
 
 _CLIO_ONLY = ("levels", "top", "backend", "seed", "embedder", "sample", "cache", "tolerance", "concurrency",
               "threads")
@@ -72,9 +72,9 @@ def _build(args: argparse.Namespace) -> int:
         used = [f"--{name.replace('_', '-')}" for name in _CLIO_ONLY if getattr(args, name) is not None]
         used += [flag for flag, on in (("--offline", args.offline), ("--dry-run", args.dry_run)) if on]
         if used:
-            raise HarnessError(f"{', '.join(used)} only apply to --builder clio")
+            raise UsageError(f"{', '.join(used)} only apply to --builder clio")
         if args.out is None:
-            raise HarnessError("--out is required")
+            raise UsageError("--out is required")
         from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
         hierarchy = build_work_activity_hierarchy(load_onet(release=args.release, data_dir=args.data_dir))
@@ -85,38 +85,38 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _clio_config(args: argparse.Namespace):
-    from harness.taxonomy import ClioConfig
+    from harness.clio import ClioConfig
 
     options = {name: getattr(args, name) for name in ("levels", "top", "seed", "sample", "tolerance", "concurrency",
                                                       "threads") if getattr(args, name) is not None}
     try:
         return ClioConfig(**options)
     except ValueError as exc:
-        raise HarnessError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _build_clio(args: argparse.Namespace) -> int:
     if args.offline and args.dry_run:
-        raise HarnessError("--dry-run counts model calls; an --offline build makes none")
+        raise UsageError("--dry-run counts model calls; an --offline build makes none")
     if args.offline and args.backend:
-        raise HarnessError("choose --backend or --offline, not both")
+        raise UsageError("choose --backend or --offline, not both")
     if not (args.offline or args.dry_run or args.backend):
-        raise HarnessError("--builder clio needs --backend <spec>, --offline, or --dry-run")
+        raise UsageError("--builder clio needs --backend <spec>, --offline, or --dry-run")
     if args.out is None and not args.dry_run:
-        raise HarnessError("--out is required")
-    from harness.llm import BACKENDS
+        raise UsageError("--out is required")
+    from harness.llm import parse_llm_spec
 
-    scheme, _, model = (args.backend or "anthropic:claude-haiku-4-5").partition(":")
-    if scheme not in BACKENDS or not model:
-        raise HarnessError(f"unknown model spec {args.backend!r}: expected 'anthropic:<model-id>' or "
-                           "'inspect:<provider/model>'")
+    # the model registry decides which specs name a model; a dry run without one is priced for the default model
+    spec = parse_llm_spec(args.backend or "anthropic:claude-haiku-4-5")
+    model = spec.name
     config = _clio_config(args)
-    from harness.taxonomy import build_clio_hierarchy, load_onet, make_vectoriser, plan_clio_build
+    from harness.clio import build_clio_hierarchy, make_vectoriser, plan_clio_build
+    from harness.taxonomy import load_onet
 
     try:
         vectoriser = make_vectoriser(args.embedder or "minilm", seed=config.seed)
     except ValueError as exc:
-        raise HarnessError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     release = load_onet(release=args.release, data_dir=args.data_dir)
 
     if args.dry_run:
@@ -137,13 +137,12 @@ def _build_clio(args: argparse.Namespace) -> int:
 
     llm = None
     if args.backend:
-        from harness.llm import AnswerCache, get_llm
+        from harness.llm import LLM_BACKENDS, AnswerCache, get_llm
 
-        options = {"max_concurrency": config.concurrency} if args.backend.startswith("anthropic:") else {}
-        try:
-            llm = get_llm(args.backend, cache=AnswerCache(args.cache), **options)
-        except ValueError as exc:
-            raise HarnessError(str(exc)) from None
+        # --concurrency bounds the model client too where the client has such a limit
+        takes_limit = LLM_BACKENDS[spec.scheme].accepts("max_concurrency")
+        options = {"max_concurrency": config.concurrency} if takes_limit else {}
+        llm = get_llm(spec, cache=AnswerCache(args.cache), **options)
     hierarchy = build_clio_hierarchy(release, llm=llm, config=config, vectoriser=vectoriser,
                                      progress=sys.stderr.isatty())
     hierarchy.save(args.out)
@@ -177,7 +176,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from harness.taxonomy import Hierarchy, hierarchy_stats
+    from harness.clio import hierarchy_stats
+    from harness.taxonomy import Hierarchy
 
     stats = hierarchy_stats(Hierarchy.load(args.path))
     print(f"id      : {stats.id}")
@@ -193,7 +193,8 @@ def _stats(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from harness.taxonomy import Hierarchy, diff_hierarchies
+    from harness.clio import diff_hierarchies
+    from harness.taxonomy import Hierarchy
 
     a, b = Hierarchy.load(args.a), Hierarchy.load(args.b)
     d = diff_hierarchies(a, b, sample=args.sample, seed=args.seed)

@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from harness.errors import InputError
+from harness.errors import InputError, UsageError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -62,20 +62,27 @@ def read_conversations(spec: str) -> list:
 
 
 def build_classifier(spec: str, hierarchy, release, *, seed: int = 0):
-    """The classifier ``spec`` names (:func:`harness.classify.get_classifier`); a bad spec is an InputError."""
+    """The classifier ``spec`` names (:func:`harness.classify.get_classifier`).
+
+    An unknown or malformed spec is a UsageError; a backend that cannot work with these inputs an InputError.
+    """
     from harness.classify import get_classifier
 
     try:
         return get_classifier(spec, hierarchy, release=release, seed=seed)
+    except UsageError:
+        raise
     except ValueError as exc:
         raise InputError("--backend", str(exc)) from None
 
 
 def _run(args: argparse.Namespace) -> int:
+    from harness.classify import parse_backend
     from harness.cluster import reconstruct
     from harness.taxonomy import Hierarchy, load_onet
 
     started = time.perf_counter()
+    parse_backend(args.backend)  # a usage error before any slow work
     sizes = parse_sizes(args.sizes)
     hierarchy = Hierarchy.load(args.hierarchy)
     release = load_onet(args.onet, release=str(hierarchy.metadata.get("onet_release", "29.3")),
@@ -86,12 +93,9 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(args.input, "no conversations to reconstruct")
     direct = None
     if args.facts is not None:
-        import pandas as pd
+        from harness.run import read_facts
 
-        try:
-            direct = pd.read_parquet(args.facts)
-        except FileNotFoundError:
-            raise InputError(args.facts, "facts file not found") from None
+        direct = read_facts(args.facts)
     titles = dict(zip(release.occupations["soc_code"], release.occupations["title"], strict=True))
     try:
         result = reconstruct(conversations, classifier, hierarchy, sizes=sizes, seed=args.seed, direct=direct,

@@ -36,6 +36,7 @@ from harness.cluster._prevalence import PREVALENCE_LEVELS, PrevalenceLevel, item
 from harness.conversations import Conversation
 from harness.evaluate import Reconstruction, reconstruction_scores
 from harness.llm import Embedder
+from harness.run import RunDir
 from harness.taxonomy import Hierarchy
 
 __all__ = ["RECONSTRUCTION_COLUMNS", "RECONSTRUCTION_SCHEMA", "ReconstructionResult", "reconstruct"]
@@ -180,27 +181,26 @@ class ReconstructionResult:
         columns, the layout :mod:`harness.report` reads), ``clusters.csv`` (:meth:`cluster_table`) and
         ``correlations.png`` (:meth:`figure`).
         """
-        out = Path(out_dir) / "reconstruction"
-        out.mkdir(parents=True, exist_ok=True)
-        self.table().to_csv(out / "scores.csv", index=False)
+        out = RunDir(out_dir).reconstruction.create()
+        self.table().to_csv(out.scores_csv, index=False)
         payload = {"schema": RECONSTRUCTION_SCHEMA, "run": _jsonable(dict(self.info)), "reconstruction": self.rows(),
                    "metrics": self.metrics()}
-        (out / "reconstruction.json").write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+        out.summary_json.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         long = []
         for level, aggregation in self.cluster:
             pairs = self.pairs(level, aggregation)
-            pairs.to_csv(out / f"pairs_{level}_{aggregation}.csv", index=False)
+            pairs.to_csv(out.pairs_csv(level, aggregation), index=False)
             long.append(pairs.assign(level=level, aggregation=aggregation))
         if long:
             columns = ["level", "aggregation", "item_id", "item", "direct", "cluster"]
-            pd.concat(long, ignore_index=True)[columns].to_csv(out / "prevalence.csv", index=False)
-        self.cluster_table().to_csv(out / "clusters.csv", index=False)
+            pd.concat(long, ignore_index=True)[columns].to_csv(out.prevalence_csv, index=False)
+        self.cluster_table().to_csv(out.clusters_csv, index=False)
         import matplotlib.pyplot as plt
 
         fig = self.figure()
-        fig.savefig(out / "correlations.png", dpi=120)
+        fig.savefig(out.figure_png, dpi=120)
         plt.close(fig)
-        return out
+        return out.path
 
 
 def _jsonable(value: Any) -> Any:

@@ -132,6 +132,76 @@ class ShareGPTFilter:
         return asdict(self)
 
 
+class _ArrayReader:
+    """The read-ahead buffer of :func:`iter_json_array`: text read so far, a position in it, and end of stream."""
+
+    def __init__(self, stream: IO[str], path: str | os.PathLike[str], chunk_chars: int, max_record_chars: int):
+        self.stream = stream
+        self.path = path
+        self.chunk_chars = chunk_chars
+        self.max_record_chars = max_record_chars
+        self.decoder = json.JSONDecoder()
+        self.buf = stream.read(chunk_chars)
+        self.pos = 0
+        self.eof = not self.buf
+
+    def _refill(self, keep_from: int, want: int) -> None:
+        """Drop the buffer before ``keep_from`` and append up to ``want`` more characters; ``pos`` restarts at 0."""
+        more = self.stream.read(want)
+        self.buf = self.buf[keep_from:] + more
+        self.eof = not more
+        self.pos = 0
+
+    def skip_ws(self) -> bool:
+        """Advance past whitespace, reading more as needed; False at the end of the stream."""
+        while True:
+            self.pos = _WS.match(self.buf, self.pos).end()
+            if self.pos < len(self.buf):
+                return True
+            if self.eof:
+                return False
+            self._refill(len(self.buf), self.chunk_chars)
+
+    def take(self, char: str) -> bool:
+        """Consume ``char`` when it is the next character (call after :meth:`skip_ws` returned True)."""
+        if self.buf[self.pos] != char:
+            return False
+        self.pos += 1
+        return True
+
+    def decode(self) -> tuple[bool, Any]:
+        """The next JSON value as ``(True, value)``, or ``(False, None)`` when the stream ends inside it.
+
+        Raises:
+            InputError: The value is malformed or longer than ``max_record_chars``.
+        """
+        while True:
+            try:
+                obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self.eof:
+                    return False, None
+                if len(self.buf) - self.pos > self.max_record_chars:
+                    raise InputError(
+                        self.path, f"an array element is malformed or longer than {self.max_record_chars} characters"
+                    ) from exc
+                # The element runs past the buffer: read more (doubling, so long records parse in few tries).
+                self._refill(self.pos, max(self.chunk_chars, len(self.buf) - self.pos))
+                continue
+            # A number near the buffer's end may be a prefix of a longer one ("-1" of "-1.5e3"): without a
+            # delimiter after it, read on before trusting it.
+            if (
+                not self.eof
+                and not isinstance(obj, dict | list | str)
+                and (end == len(self.buf) or self.buf[end] not in _DELIMITERS)
+                and len(self.buf) - self.pos <= self.max_record_chars
+            ):
+                self._refill(self.pos, self.chunk_chars)
+                continue
+            self.pos = end
+            return True, obj
+
+
 def iter_json_array(
     stream: IO[str],
     *,
@@ -157,81 +227,29 @@ def iter_json_array(
     Raises:
         InputError: When the stream does not hold a JSON array, or an element is malformed.
     """
-    decoder = json.JSONDecoder()
-    buf = stream.read(chunk_chars)
-    pos = 0
-    eof = not buf
-
-    def refill(keep_from: int, want: int) -> tuple[str, bool]:
-        more = stream.read(want)
-        return buf[keep_from:] + more, not more
-
-    def skip_ws() -> bool:
-        """Advance ``pos`` past whitespace, refilling; False at end of stream."""
-        nonlocal buf, pos, eof
-        while True:
-            pos = _WS.match(buf, pos).end()
-            if pos < len(buf):
-                return True
-            if eof:
-                return False
-            buf, eof = refill(len(buf), chunk_chars)
-            pos = 0
-
-    def cut_off() -> None:
-        if report is not None:
-            report.truncated = True
-        log.warning("%s: the JSON array is cut off; kept every complete record before the cut", path)
-
-    if not skip_ws():
+    reader = _ArrayReader(stream, path, chunk_chars, max_record_chars)
+    if not reader.skip_ws():
         raise InputError(path, "empty file; expected a JSON array")
-    if buf[pos] != "[":
-        raise InputError(path, f"expected a JSON array starting with '['; found {buf[pos]!r}")
-    pos += 1
+    if not reader.take("["):
+        raise InputError(path, f"expected a JSON array starting with '['; found {reader.buf[reader.pos]!r}")
     first = True
-    while True:
-        if not skip_ws():
-            cut_off()
-            return
-        if buf[pos] == "]":
+    while reader.skip_ws():
+        if reader.take("]"):
             return
         if not first:
-            if buf[pos] != ",":
-                raise InputError(path, f"expected ',' or ']' between array elements; found {buf[pos]!r}")
-            pos += 1
-            if not skip_ws():
-                cut_off()
-                return
-        while True:
-            try:
-                obj, end = decoder.raw_decode(buf, pos)
-            except json.JSONDecodeError as exc:
-                if eof:
-                    cut_off()
-                    return
-                if len(buf) - pos > max_record_chars:
-                    raise InputError(
-                        path, f"an array element is malformed or longer than {max_record_chars} characters"
-                    ) from exc
-                # The element runs past the buffer: read more (doubling, so long records parse in few tries).
-                buf, eof = refill(pos, max(chunk_chars, len(buf) - pos))
-                pos = 0
-                continue
-            # A number near the buffer's end may be a prefix of a longer one ("-1" of "-1.5e3"): without a
-            # delimiter after it, read on before trusting it.
-            if (
-                not eof
-                and not isinstance(obj, dict | list | str)
-                and (end == len(buf) or buf[end] not in _DELIMITERS)
-                and len(buf) - pos <= max_record_chars
-            ):
-                buf, eof = refill(pos, chunk_chars)
-                pos = 0
-                continue
+            if not reader.take(","):
+                raise InputError(path, f"expected ',' or ']' between array elements; found {reader.buf[reader.pos]!r}")
+            if not reader.skip_ws():
+                break
+        complete, obj = reader.decode()
+        if not complete:
             break
-        pos = end
         first = False
         yield obj
+    # Only a stream that ends inside the array gets here.
+    if report is not None:
+        report.truncated = True
+    log.warning("%s: the JSON array is cut off; kept every complete record before the cut", path)
 
 
 def _record_to_conversation(obj: Any, index: int, buckets: int) -> Conversation:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
-# The pattern vocabulary lives with the taxonomy; it is re-exported here because every metric speaks it.
-from harness.taxonomy import AUGMENTATION, AUTOMATION, PATTERNS, pattern_mode
+# The pattern vocabulary lives with the taxonomy; PATTERNS and pattern_mode are re-exported here because every
+# metric speaks them. The automation/augmentation groupings are the taxonomy's alone (harness.taxonomy).
+from harness.taxonomy import PATTERNS, Mode, pattern_mode
 
 __all__ = [
-    "AUGMENTATION",
-    "AUTOMATION",
     "MODES",
     "PATTERNS",
     "Agreement",
@@ -28,11 +28,12 @@ __all__ = [
     "PatternAgreement",
     "binary_agreement",
     "classification_agreement",
+    "macro_f1_score",
     "pattern_agreement",
     "pattern_mode",
 ]
 
-MODES: tuple[str, ...] = ("automation", "augmentation", "none")
+MODES: tuple[str, ...] = get_args(Mode)
 """The three modes a pattern maps to, in confusion-matrix order."""
 
 
@@ -267,3 +268,77 @@ def pattern_agreement(
         [gold_modes[i] for i in keep], [pred_modes[i] for i in keep], labels=("automation", "augmentation")
     )
     return PatternAgreement(patterns=patterns, modes=modes, binary=binary, binary_excluded=len(y_true) - len(keep))
+
+
+def macro_f1_score(
+    y_true: Sequence[Hashable],
+    y_pred: Sequence[Hashable | None],
+    *,
+    labels: Sequence[Hashable] | None = None,
+    zero_division: float = 0.0,
+) -> float:
+    """Macro-averaged F1: the unweighted mean over labels of ``2·TP / (2·TP + FP + FN)``.
+
+    Every label weighs the same however rare it is, so a classifier that is right on the common labels but never
+    on the rare ones scores low here while its accuracy stays high. Computed as
+    ``sklearn.metrics.f1_score(y_true, y_pred, average="macro", labels=labels, zero_division=zero_division)``
+    would, except for invalid predictions (below).
+
+    Args:
+        y_true: Gold label per item; must not be missing.
+        y_pred: Predicted label per item; ``None``/NaN is an invalid prediction: a false negative for the gold
+            label and a false positive for no label, so it never becomes a label of its own.
+        labels: The labels to average over, in any order. Default: every label seen in ``y_true`` or among the
+            valid predictions. Items whose gold or predicted label is outside ``labels`` still count against
+            the labels they touch (as false positives or false negatives), as in scikit-learn.
+        zero_division: The F1 of a label with no gold item and no prediction (only possible when ``labels``
+            names it); 0 as in scikit-learn, or NaN to leave such labels out of the mean.
+
+    Returns:
+        The macro-F1 in [0, 1].
+
+    Degenerate cases:
+        * Empty input: NaN (scikit-learn warns and returns 0; no items means no evidence either way).
+        * One label used throughout and predicted right every time: 1.
+        * Only invalid predictions: 0 (every gold label is missed, none is predicted).
+        * ``zero_division=NaN`` and no label with support or predictions: NaN.
+
+    Raises:
+        ValueError: When lengths differ, a gold label is missing, or ``labels`` is empty or repeats a label.
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} items but y_pred has {len(y_pred)}")
+    for position, gold in enumerate(y_true):
+        if _is_missing(gold):
+            raise ValueError(f"gold label of item {position} is missing")
+    if len(y_true) == 0:
+        return math.nan
+    if labels is None:
+        chosen = list(dict.fromkeys([*y_true, *(p for p in y_pred if not _is_missing(p))]))
+    else:
+        chosen = list(labels)
+        if not chosen:
+            raise ValueError("labels must not be empty")
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"labels must not repeat: {chosen!r}")
+    index = {label: i for i, label in enumerate(chosen)}
+    truth = np.array([index.get(g, -1) for g in y_true], dtype=np.int64)
+    pred = np.array([-1 if _is_missing(p) else index.get(p, -1) for p in y_pred], dtype=np.int64)
+    return macro_f1_codes(truth, pred, len(chosen), zero_division=zero_division)
+
+
+def macro_f1_codes(truth: np.ndarray, pred: np.ndarray, n_labels: int, *, zero_division: float = 0.0) -> float:
+    """Macro-F1 over integer codes ``0..n_labels-1``; ``-1`` marks a gold or predicted label outside the set.
+
+    The fast core of :func:`macro_f1_score`, for bootstrap loops that score thousands of resamples.
+    """
+    if truth.size == 0:
+        return math.nan
+    hits = truth[(truth == pred) & (truth >= 0)]
+    tp = np.bincount(hits, minlength=n_labels)[:n_labels]
+    support = np.bincount(truth[truth >= 0], minlength=n_labels)[:n_labels]
+    predicted = np.bincount(pred[pred >= 0], minlength=n_labels)[:n_labels]
+    denominator = support + predicted
+    scores = np.where(denominator > 0, 2.0 * tp / np.maximum(denominator, 1), zero_division)
+    defined = scores[~np.isnan(scores)]
+    return float(defined.mean()) if defined.size else math.nan

@@ -10,19 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harness.errors import InputError
-
-from ._agreement import MODES, PATTERNS, pattern_mode
+from ._agreement import MODES, PATTERNS, macro_f1_codes, pattern_mode
+from ._registry import MetricSpec, metric_spec
 
 __all__ = [
-    "ITEM_COLUMNS",
     "BootstrapDifference",
     "Comparison",
     "McNemarResult",
@@ -32,30 +29,7 @@ __all__ = [
     "format_comparison",
     "mcnemar_test",
     "paired_bootstrap_difference",
-    "read_items",
 ]
-
-ITEM_COLUMNS: tuple[str, ...] = (
-    "item_id",
-    "split",
-    "major_group",
-    "pred_top",
-    "pred_mid",
-    "pred_base",
-    "correct_top",
-    "correct_mid",
-    "correct_base",
-    "invalid",
-    "gold_pattern",
-    "pred_pattern",
-    "gold_occupational",
-    "pred_occupational",
-    "input_tokens",
-    "output_tokens",
-    "latency_s",
-    "cost_usd",
-)
-"""Columns of ``items.parquet``, one row per goldset item (see the shared file formats)."""
 
 HIERARCHY_LEVELS: tuple[str, ...] = ("top", "mid", "base")
 _EXACT_BELOW = 25  # discordant pairs below which McNemar uses the exact binomial test
@@ -233,45 +207,20 @@ def paired_bootstrap_difference(
 # --------------------------------------------------------------------------------------------- comparing runs
 
 
-def read_items(run_dir: str | Path) -> pd.DataFrame:
-    """Read ``items.parquet`` from a run directory (or the file itself) and check its columns.
-
-    Raises:
-        InputError: When the file is missing, unreadable or lacks a column of :data:`ITEM_COLUMNS`.
-    """
-    path = Path(run_dir)
-    if path.is_dir():
-        path = path / "items.parquet"
-    if not path.is_file():
-        raise InputError(path, "no per-item table here; `harness validate` writes items.parquet in its run directory")
-    try:
-        frame = pd.read_parquet(path)
-    except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
-        raise InputError(path, f"cannot read as Parquet: {exc}") from exc
-    for column in ITEM_COLUMNS:
-        if column not in frame.columns:
-            raise InputError(path, "column missing from the per-item table", field=column)
-    if frame["item_id"].isna().any():
-        raise InputError(path, "item_id must not be empty", field="item_id")
-    duplicated = frame["item_id"][frame["item_id"].duplicated()]
-    if len(duplicated):
-        raise InputError(path, f"item_id repeats, e.g. {duplicated.iloc[0]!r}", field="item_id")
-    return frame
-
-
 @dataclass(frozen=True)
 class MetricChange:
     """One metric in both runs.
 
     Attributes:
         name: Metric name as in ``metrics.json`` (e.g. ``"hierarchy.top.accuracy"``).
-        kind: ``"proportion"`` or ``"kappa"``.
+        kind: The registered kind: ``"proportion"``, ``"kappa"`` or ``"score"``.
         n: Items the metric is computed on.
         baseline, candidate, difference: Values and ``candidate - baseline``.
         ci_low, ci_high: Paired bootstrap interval of the difference.
         p_value: McNemar p-value for accuracies; NaN for metrics judged by the bootstrap interval alone.
         change: ``"better"``, ``"worse"`` or ``"none"`` (no detectable change): for accuracies McNemar's
-            p-value below ``1 - confidence``, for the others an interval that excludes 0.
+            p-value below ``1 - confidence``, for the others an interval that excludes 0; which sign is better
+            is the metric's registered direction.
     """
 
     name: str
@@ -396,14 +345,153 @@ def _match(baseline: pd.DataFrame, candidate: pd.DataFrame) -> tuple[pd.DataFram
     return a, b
 
 
-def _judge(difference: float, p_value: float, ci_low: float, ci_high: float, alpha: float, kind: str) -> str:
-    if kind == "proportion":
+@dataclass(frozen=True)
+class _Paired:
+    """The settings every paired test of one comparison shares, and the two tests themselves."""
+
+    confidence: float
+    n_resamples: int
+    seed: int
+    exact: bool | None
+
+    def accuracy(self, name: str, right_a: np.ndarray, right_b: np.ndarray) -> tuple[MetricChange, McNemarResult]:
+        """McNemar's test on per-item correctness, with the paired bootstrap interval of the accuracy change."""
+        ones = np.ones(right_a.size, dtype=bool)
+        boot = paired_bootstrap_difference(_accuracy_codes, ones, right_a, right_b, n_resamples=self.n_resamples,
+                                           seed=self.seed, confidence=self.confidence)
+        test = mcnemar_test(right_a, right_b, exact=self.exact)
+        return self._change(name, int(right_a.size), boot, test.p_value), test
+
+    def bootstrap(self, name: str, metric_fn: Callable[[np.ndarray, np.ndarray], float], truth: np.ndarray,
+                  pred_a: np.ndarray, pred_b: np.ndarray) -> tuple[MetricChange, None]:
+        """A change judged by its paired bootstrap interval alone."""
+        boot = paired_bootstrap_difference(metric_fn, truth, pred_a, pred_b, n_resamples=self.n_resamples,
+                                           seed=self.seed, confidence=self.confidence)
+        return self._change(name, int(truth.size), boot, math.nan), None
+
+    def _change(self, name: str, n: int, boot: BootstrapDifference, p_value: float) -> MetricChange:
+        spec = metric_spec(name)
+        return MetricChange(
+            name=name, kind=spec.kind, n=n, baseline=boot.baseline, candidate=boot.candidate,
+            difference=boot.difference, ci_low=boot.ci_low, ci_high=boot.ci_high, p_value=p_value,
+            change=_judge(spec, boot, p_value, 1.0 - self.confidence),
+        )
+
+
+def _judge(spec: MetricSpec, boot: BootstrapDifference, p_value: float, alpha: float) -> str:
+    """Better, worse or none: McNemar's p-value for the metrics the registry tests that way, else the interval."""
+    if spec.paired_test == "mcnemar":
         significant = not math.isnan(p_value) and p_value < alpha
     else:
-        significant = not math.isnan(ci_low) and (ci_low > 0 or ci_high < 0)
-    if not significant or math.isnan(difference) or difference == 0:
+        significant = not math.isnan(boot.ci_low) and (boot.ci_low > 0 or boot.ci_high < 0)
+    difference = boot.difference
+    if not significant or math.isnan(difference) or difference == 0 or spec.direction == "none":
         return "none"
-    return "better" if difference > 0 else "worse"
+    return "better" if (difference > 0) == (spec.direction == "higher") else "worse"
+
+
+Tested = list[tuple[MetricChange, McNemarResult | None]]
+
+
+def _hierarchy_changes(a: pd.DataFrame, b: pd.DataFrame, paired: _Paired) -> Tested:
+    """Accuracy per level from ``correct_<level>``; items with a null value in either run are left out."""
+    out: Tested = []
+    for level in HIERARCHY_LEVELS:
+        name = metric_spec("hierarchy.{level}.accuracy").format(level=level)
+        column = f"correct_{level}"
+        pairs = [(_bool_or_none(x), _bool_or_none(y)) for x, y in zip(a[column], b[column], strict=True)]
+        kept = [(x, y) for x, y in pairs if x is not None and y is not None]
+        out.append(paired.accuracy(name, np.array([x for x, _ in kept], dtype=bool),
+                                   np.array([y for _, y in kept], dtype=bool)))
+    return out
+
+
+def _pattern_changes(a: pd.DataFrame, b: pd.DataFrame, paired: _Paired) -> Tested:
+    """Pattern and mode accuracy and pattern kappa on items with a gold pattern; a missing prediction is wrong."""
+    has_gold = a["gold_pattern"].notna().to_numpy()
+    gold = [str(g) for g in a["gold_pattern"][has_gold]]
+    code = {p: i for i, p in enumerate(PATTERNS)}
+    invalid_code = len(PATTERNS)
+
+    def pattern_codes(values: pd.Series) -> np.ndarray:
+        return np.array([code.get(v, invalid_code) if isinstance(v, str) else invalid_code for v in values[has_gold]])
+
+    gold_codes = np.array([code.get(g, invalid_code) for g in gold])
+    if np.any(gold_codes == invalid_code):
+        raise ValueError(f"unknown gold pattern in {sorted(set(gold) - set(PATTERNS))}")
+    pred_a, pred_b = pattern_codes(a["pred_pattern"]), pattern_codes(b["pred_pattern"])
+    mode_of = np.array([MODES.index(pattern_mode(p)) for p in PATTERNS] + [len(MODES)])
+    return [
+        paired.accuracy("pattern.accuracy", pred_a == gold_codes, pred_b == gold_codes),
+        paired.accuracy("pattern.mode.accuracy", mode_of[pred_a] == mode_of[gold_codes],
+                        mode_of[pred_b] == mode_of[gold_codes]),
+        paired.bootstrap("pattern.cohen_kappa", _kappa_codes, gold_codes, pred_a, pred_b),
+    ]
+
+
+def _screening_changes(a: pd.DataFrame, b: pd.DataFrame, paired: _Paired) -> Tested:
+    """Screening accuracy on items with a gold occupational flag; a missing prediction is wrong."""
+    gold_occ = a["gold_occupational"].map(_bool_or_none)
+    screened = gold_occ.notna().to_numpy()
+    truth = gold_occ[screened].astype(bool).to_numpy()
+
+    def right(frame: pd.DataFrame) -> np.ndarray:
+        pred = frame["pred_occupational"][screened]
+        return np.array([_bool_or_none(p) == t for p, t in zip(pred, truth, strict=True)], dtype=bool)
+
+    return [paired.accuracy("screening.accuracy", right(a), right(b))]
+
+
+def _major_group_changes(a: pd.DataFrame, b: pd.DataFrame, paired: _Paired) -> Tested:
+    """Macro-F1 over SOC major groups on items with a primary gold group; skipped for runs without the column."""
+    spec = metric_spec("major_group.macro_f1")
+    if any(column not in frame.columns for frame in (a, b) for column in spec.columns):
+        return []  # a run written before items.parquet had pred_major_group
+    gold_a, gold_b = (frame["major_group"].astype(object).where(frame["major_group"].notna(), None) for frame in (a, b))
+    differs = [i for i, x, y in zip(a.index, gold_a, gold_b, strict=True) if x != y]
+    if differs:
+        raise ValueError(f"gold major_group differs between the runs (e.g. item {differs[0]!r}); same O*NET release?")
+    has = gold_a.notna().to_numpy()
+    preds = [frame["pred_major_group"][has] for frame in (a, b)]
+    labels = sorted({str(g) for g in gold_a[has]} | {str(p) for pred in preds for p in pred if isinstance(p, str)})
+    index = {label: i for i, label in enumerate(labels)}
+    truth = np.array([index[str(g)] for g in gold_a[has]], dtype=np.int64)
+    pred_a, pred_b = (np.array([index.get(p, -1) if isinstance(p, str) else -1 for p in pred], dtype=np.int64)
+                      for pred in preds)
+
+    def macro_f1(t: np.ndarray, p: np.ndarray) -> float:
+        # Labels absent from a sample's gold and predictions are undefined there and left out, as in validate.
+        return macro_f1_codes(t, p, len(labels), zero_division=math.nan)
+
+    return [paired.bootstrap(spec.name, macro_f1, truth, pred_a, pred_b)]
+
+
+_COMPARERS: tuple[Callable[[pd.DataFrame, pd.DataFrame, _Paired], Tested], ...] = (
+    _hierarchy_changes, _pattern_changes, _screening_changes, _major_group_changes,
+)
+"""One function per facet; together they test every registered metric with a ``paired_test``."""
+
+
+def _verdict(changes: Sequence[MetricChange], totals_a: RunTotals, totals_b: RunTotals, alpha: float,
+             n_items: int) -> tuple[Verdict, str]:
+    worse = [m.name for m in changes if m.change == "worse"]
+    better = [m.name for m in changes if m.change == "better"]
+    level = f"at the {alpha:g} level"
+    verdict: Verdict
+    if worse:
+        verdict = "worse"
+        reason = f"detectably worse on {', '.join(worse)} {level}"
+        if better:
+            reason += f" (though better on {', '.join(better)})"
+    elif better:
+        verdict = "better"
+        reason = f"detectably better on {', '.join(better)} {level}, and worse on none"
+    else:
+        verdict = "no detectable change"
+        reason = f"no metric changed detectably {level} over {n_items} items"
+    if totals_a.cost_usd > 0 and not math.isnan(totals_b.cost_usd):
+        reason += f"; cost {100.0 * (totals_b.cost_usd / totals_a.cost_usd - 1.0):+.1f}%"
+    return verdict, reason
 
 
 def compare_runs(
@@ -417,16 +505,19 @@ def compare_runs(
 ) -> Comparison:
     """Compare two runs of the classifier over the same goldset items.
 
-    Metrics (names as in ``metrics.json``):
+    Every metric the registry gives a paired test is compared (names as in ``metrics.json``):
         * ``hierarchy.{top,mid,base}.accuracy`` from ``correct_*`` (items with a null value in either run are
           left out of that level);
         * ``pattern.accuracy``, ``pattern.mode.accuracy`` (automation/augmentation/none) and
           ``pattern.cohen_kappa`` on items with a gold pattern; a missing or unknown predicted pattern is wrong;
-        * ``screening.accuracy`` on items with a gold occupational flag; a missing prediction is wrong.
+        * ``screening.accuracy`` on items with a gold occupational flag; a missing prediction is wrong;
+        * ``major_group.macro_f1`` on items with a gold ``major_group``, when both tables have
+          ``pred_major_group`` (runs written before that column existed are compared without it).
 
-    Accuracies are tested with :func:`mcnemar_test` and get a paired bootstrap interval; kappa is judged by its
-    paired bootstrap interval. No correction for testing several metrics is applied, so with seven metrics a
-    spurious "better"/"worse" is more likely than ``1 - confidence``; read the p-values, not just the verdict.
+    Accuracies are tested with :func:`mcnemar_test` and get a paired bootstrap interval; kappa and macro-F1 are
+    judged by their paired bootstrap interval. No correction for testing several metrics is applied, so with eight
+    metrics a spurious "better"/"worse" is more likely than ``1 - confidence``; read the p-values, not just the
+    verdict.
 
     Args:
         baseline_items: Per-item table of the baseline run (columns :data:`ITEM_COLUMNS`).
@@ -445,112 +536,16 @@ def compare_runs(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence!r}")
     a, b = _match(baseline_items, candidate_items)
-    alpha = 1.0 - confidence
-    changes: list[MetricChange] = []
-    tests: list[tuple[str, McNemarResult]] = []
-
-    def add_accuracy(name: str, right_a: np.ndarray, right_b: np.ndarray) -> None:
-        ones = np.ones(right_a.size, dtype=bool)
-        boot = paired_bootstrap_difference(
-            _accuracy_codes, ones, right_a, right_b, n_resamples=n_resamples, seed=seed, confidence=confidence
-        )
-        test = mcnemar_test(right_a, right_b, exact=exact)
-        tests.append((name, test))
-        changes.append(
-            MetricChange(
-                name=name,
-                kind="proportion",
-                n=int(right_a.size),
-                baseline=boot.baseline,
-                candidate=boot.candidate,
-                difference=boot.difference,
-                ci_low=boot.ci_low,
-                ci_high=boot.ci_high,
-                p_value=test.p_value,
-                change=_judge(boot.difference, test.p_value, boot.ci_low, boot.ci_high, alpha, "proportion"),
-            )
-        )
-
-    for level in HIERARCHY_LEVELS:
-        column = f"correct_{level}"
-        pairs = [(_bool_or_none(x), _bool_or_none(y)) for x, y in zip(a[column], b[column], strict=True)]
-        kept = [(x, y) for x, y in pairs if x is not None and y is not None]
-        add_accuracy(
-            f"hierarchy.{level}.accuracy",
-            np.array([x for x, _ in kept], dtype=bool),
-            np.array([y for _, y in kept], dtype=bool),
-        )
-
-    has_gold = a["gold_pattern"].notna().to_numpy()
-    gold = [str(g) for g in a["gold_pattern"][has_gold]]
-    code = {p: i for i, p in enumerate(PATTERNS)}
-    invalid_code = len(PATTERNS)
-
-    def pattern_codes(values: pd.Series) -> np.ndarray:
-        return np.array([code.get(v, invalid_code) if isinstance(v, str) else invalid_code for v in values[has_gold]])
-
-    gold_codes = np.array([code.get(g, invalid_code) for g in gold])
-    if np.any(gold_codes == invalid_code):
-        raise ValueError(f"unknown gold pattern in {sorted(set(gold) - set(PATTERNS))}")
-    pred_a, pred_b = pattern_codes(a["pred_pattern"]), pattern_codes(b["pred_pattern"])
-    add_accuracy("pattern.accuracy", pred_a == gold_codes, pred_b == gold_codes)
-    mode_of = np.array([MODES.index(pattern_mode(p)) for p in PATTERNS] + [len(MODES)])
-    add_accuracy(
-        "pattern.mode.accuracy", mode_of[pred_a] == mode_of[gold_codes], mode_of[pred_b] == mode_of[gold_codes]
-    )
-    boot = paired_bootstrap_difference(
-        _kappa_codes, gold_codes, pred_a, pred_b, n_resamples=n_resamples, seed=seed, confidence=confidence
-    )
-    changes.append(
-        MetricChange(
-            name="pattern.cohen_kappa",
-            kind="kappa",
-            n=int(gold_codes.size),
-            baseline=boot.baseline,
-            candidate=boot.candidate,
-            difference=boot.difference,
-            ci_low=boot.ci_low,
-            ci_high=boot.ci_high,
-            p_value=math.nan,
-            change=_judge(boot.difference, math.nan, boot.ci_low, boot.ci_high, alpha, "kappa"),
-        )
-    )
-
-    gold_occ = a["gold_occupational"].map(_bool_or_none)
-    screened = gold_occ.notna().to_numpy()
-    truth = gold_occ[screened].astype(bool).to_numpy()
-    add_accuracy(
-        "screening.accuracy",
-        np.array(
-            [_bool_or_none(p) == t for p, t in zip(a["pred_occupational"][screened], truth, strict=True)], dtype=bool
-        ),
-        np.array(
-            [_bool_or_none(p) == t for p, t in zip(b["pred_occupational"][screened], truth, strict=True)], dtype=bool
-        ),
-    )
-
+    paired = _Paired(confidence, n_resamples, seed, exact)
+    tested = [result for comparer in _COMPARERS for result in comparer(a, b, paired)]
+    changes = tuple(change for change, _ in tested)
     totals_a, totals_b = _totals(a), _totals(b)
-    worse = [m.name for m in changes if m.change == "worse"]
-    better = [m.name for m in changes if m.change == "better"]
-    level = f"at the {alpha:g} level"
-    if worse:
-        verdict: Verdict = "worse"
-        reason = f"detectably worse on {', '.join(worse)} {level}"
-        if better:
-            reason += f" (though better on {', '.join(better)})"
-    elif better:
-        verdict = "better"
-        reason = f"detectably better on {', '.join(better)} {level}, and worse on none"
-    else:
-        verdict = "no detectable change"
-        reason = f"no metric changed detectably {level} over {len(a)} items"
-    if totals_a.cost_usd > 0 and not math.isnan(totals_b.cost_usd):
-        reason += f"; cost {100.0 * (totals_b.cost_usd / totals_a.cost_usd - 1.0):+.1f}%"
+    verdict, reason = _verdict(changes, totals_a, totals_b, 1.0 - confidence, len(a))
     return Comparison(
         n_items=len(a),
         confidence=confidence,
-        metrics=tuple(changes),
-        mcnemar=tuple(tests),
+        metrics=changes,
+        mcnemar=tuple((change.name, test) for change, test in tested if test is not None),
         baseline_totals=totals_a,
         candidate_totals=totals_b,
         verdict=verdict,

@@ -12,146 +12,35 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal
 
 from scipy import stats
 
 from harness.errors import InputError
+from harness.evaluate._registry import KINDS, metric_direction
+from harness.run import MetricEntry, parse_metric_entries, read_json_object, read_metrics_file
 
 __all__ = [
     "KINDS",
     "GateResult",
     "GateRow",
     "MetricEntry",
-    "MetricsFile",
     "format_gate_table",
     "gate",
     "read_baseline",
     "read_metrics",
-    "read_metrics_file",
     "write_baseline",
-    "write_metrics",
 ]
 
-Kind = Literal["proportion", "kappa", "correlation", "error", "count", "cost"]
-KINDS: tuple[str, ...] = get_args(Kind)
-"""Metric kinds: how a metric is bounded and which direction is worse."""
-METRICS_SCHEMA = "harness.metrics/1"
 BASELINE_SCHEMA = "harness.baseline/1"
-_LOWER_IS_BETTER = frozenset({"error", "cost"})
+_FROM_INTERVALS = frozenset({"error", "cost"})  # kinds whose margin is read from intervals, else a tolerance
 _TOLERANCE = 1e-9  # absorbs float noise so identical values never fail
 _FISHER_CLIP = 0.9999  # keeps atanh finite for |r| == 1 when n is unknown
 
 
-@dataclass(frozen=True)
-class MetricEntry:
-    """One metric of ``metrics.json`` / ``baseline.json``.
-
-    Attributes:
-        value: The metric; NaN when undefined (JSON ``null`` or ``NaN``).
-        kind: One of :data:`KINDS`.
-        n: Sample size behind the value, when known.
-        ci_low, ci_high: Confidence interval, when reported.
-    """
-
-    value: float
-    kind: Kind
-    n: int | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping; NaN values become ``null`` and unset optional fields are left out."""
-        out: dict[str, Any] = {"value": None if math.isnan(self.value) else self.value, "kind": self.kind}
-        if self.n is not None:
-            out["n"] = self.n
-        for key in ("ci_low", "ci_high"):
-            bound = getattr(self, key)
-            if bound is not None:
-                out[key] = None if math.isnan(bound) else bound
-        return out
-
-
-@dataclass(frozen=True)
-class MetricsFile:
-    """Contents of ``metrics.json``: the run summary and the metric map."""
-
-    schema: str
-    run: Mapping[str, Any]
-    metrics: Mapping[str, MetricEntry]
-
-
 # --------------------------------------------------------------------------------------------- reading/writing
-
-
-def _load_json(path: Path) -> Any:
-    if not path.is_file():
-        raise InputError(path, "file not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "not UTF-8 text") from exc
-
-
-def _number(path: Path, field: str, raw: Any, *, optional: bool) -> float | None:
-    if raw is None:
-        return None if optional else math.nan
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        raise InputError(path, f"expected a number or null, got {raw!r}", field=field)
-    return float(raw)
-
-
-def _parse_entries(path: Path, data: Any, schema: str) -> tuple[Mapping[str, Any], dict[str, MetricEntry]]:
-    if not isinstance(data, dict):
-        raise InputError(path, "expected a JSON object at the top level")
-    if data.get("schema") != schema:
-        raise InputError(path, f"expected schema {schema!r}, got {data.get('schema')!r}", field="schema")
-    metrics = data.get("metrics")
-    if not isinstance(metrics, dict):
-        raise InputError(path, "expected an object mapping metric names to entries", field="metrics")
-    run = data.get("run", {})
-    if not isinstance(run, dict):
-        raise InputError(path, "expected an object", field="run")
-    entries: dict[str, MetricEntry] = {}
-    for name, raw in metrics.items():
-        where = f"metrics.{name}"
-        if not isinstance(raw, dict):
-            raise InputError(path, "expected an object with value, kind and n", field=where)
-        if "value" not in raw:
-            raise InputError(path, "entry has no value (use null when undefined)", field=f"{where}.value")
-        kind = raw.get("kind")
-        if kind not in KINDS:
-            raise InputError(path, f"kind must be one of {', '.join(KINDS)}, got {kind!r}", field=f"{where}.kind")
-        n = raw.get("n")
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
-            raise InputError(path, f"n must be a non-negative integer, got {n!r}", field=f"{where}.n")
-        value = _number(path, f"{where}.value", raw["value"], optional=False)
-        entries[str(name)] = MetricEntry(
-            value=math.nan if value is None else value,
-            kind=kind,
-            n=n,
-            ci_low=_number(path, f"{where}.ci_low", raw.get("ci_low"), optional=True),
-            ci_high=_number(path, f"{where}.ci_high", raw.get("ci_high"), optional=True),
-        )
-    return run, entries
-
-
-def read_metrics_file(path: str | Path) -> MetricsFile:
-    """Read and check a ``metrics.json`` (schema ``harness.metrics/1``).
-
-    Raises:
-        InputError: Naming the file and the offending field when the file is missing, not JSON, of another
-            schema, or has a malformed entry.
-    """
-    path = Path(path)
-    run, entries = _parse_entries(path, _load_json(path), METRICS_SCHEMA)
-    return MetricsFile(schema=METRICS_SCHEMA, run=run, metrics=entries)
+# The metrics.json format (MetricEntry, MetricsFile, read_metrics_file, write_metrics) belongs to harness.run;
+# a baseline is the same metric map under its own schema.
 
 
 def read_metrics(path: str | Path) -> dict[str, MetricEntry]:
@@ -167,20 +56,10 @@ def read_baseline(path: str | Path) -> dict[str, MetricEntry]:
             nothing would always pass).
     """
     path = Path(path)
-    entries = _parse_entries(path, _load_json(path), BASELINE_SCHEMA)[1]
+    entries = parse_metric_entries(path, read_json_object(path), BASELINE_SCHEMA)[1]
     if not entries:
         raise InputError(path, "the baseline lists no metrics, so the gate would check nothing", field="metrics")
     return entries
-
-
-def write_metrics(
-    path: str | Path, metrics: Mapping[str, MetricEntry], *, run: Mapping[str, Any] | None = None
-) -> Path:
-    """Write ``metrics.json`` (NaN values as ``null``); returns the path."""
-    path = Path(path)
-    body = {"schema": METRICS_SCHEMA, "run": dict(run or {}), "metrics": {k: v.to_dict() for k, v in metrics.items()}}
-    path.write_text(json.dumps(body, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    return path
 
 
 def write_baseline(path: str | Path, metrics: Mapping[str, MetricEntry]) -> Path:
@@ -290,7 +169,13 @@ def _margin(base: MetricEntry, cur: MetricEntry, z: float, rel_tol: float) -> tu
         clip = 1.0 - 1.0 / (base.n + 1.0) if base.n else _FISHER_CLIP
         r0 = min(max(base.value, -clip), clip)
         return base.value - math.tanh(math.atanh(r0) - spread), "Fisher z"
-    if kind in _LOWER_IS_BETTER:
+    if kind == "score":
+        se_base, se_cur = _ci_se(base), _ci_se(cur)
+        if se_base is not None and se_cur is not None:
+            return z * math.hypot(se_base, se_cur), "SE from CIs"
+        se = math.sqrt(_variance_proportion(base.value, base.n) + _variance_proportion(cur.value, cur.n))
+        return z * se, "binomial SE (no intervals)"
+    if kind in _FROM_INTERVALS:
         se_base, se_cur = _ci_se(base), _ci_se(cur)
         if se_base is not None and se_cur is not None:
             return z * math.hypot(se_base, se_cur), "SE from CIs"
@@ -326,11 +211,21 @@ def gate(
     * ``error`` and ``cost`` (higher is worse): when both entries carry a 95 % interval, the standard errors
       are read from the interval widths and combined as above; otherwise a relative tolerance ``rel_tol`` of
       the baseline value.
+    * ``score`` (a bounded score such as macro-F1): the standard errors are read from the intervals when both
+      entries carry one; otherwise the proportion form, which understates the noise of a macro average and so
+      errs strict.
     * ``count``: informational; passes whenever the value is defined.
 
-    Any baseline metric missing from ``metrics`` fails (status ``"missing"``); an undefined (NaN) or infinite
-    value on either side fails (status ``"nan"``); a metric whose kind changed fails. ``z = 1.96`` gives a one-sided
-    2.5 % false-alarm rate per metric when nothing changed.
+    Which way is worse comes from the metric registry (:func:`harness.evaluate._registry.metric_direction`):
+    the registered direction of the metric, or for a name the registry does not know the usual direction of its
+    kind (lower is better for ``error`` and ``cost``, higher for the rest). Metrics registered as informational
+    always pass.
+
+    Current metrics absent from the baseline (e.g. a metric added since the baseline was recorded) are not
+    gated; they are listed in ``extra`` so they can be added. Any baseline metric missing from ``metrics`` fails
+    (status ``"missing"``); an undefined (NaN) or infinite value on either side fails (status ``"nan"``); a metric
+    whose kind changed fails. ``z = 1.96`` gives a one-sided 2.5 % false-alarm rate per metric when nothing
+    changed.
 
     Args:
         metrics: Current metric map (from :func:`read_metrics`).
@@ -348,37 +243,34 @@ def gate(
         raise ValueError(f"z must be positive, got {z!r}")
     if not rel_tol >= 0:
         raise ValueError(f"rel_tol must be non-negative, got {rel_tol!r}")
-    rows: list[GateRow] = []
-    for name, base in baseline.items():
-        cur = metrics.get(name)
-        if cur is None:
-            rows.append(GateRow(name, base.kind, base.value, math.nan, math.nan, "missing", "not in current metrics"))
-            continue
-        if not (math.isfinite(base.value) and math.isfinite(cur.value)):
-            side = "baseline" if math.isfinite(cur.value) else "current"
-            rows.append(GateRow(name, base.kind, base.value, cur.value, math.nan, "nan", f"{side} value is not finite"))
-            continue
-        if cur.kind != base.kind:
-            rows.append(
-                GateRow(name, base.kind, base.value, cur.value, math.nan, "fail", f"kind changed to {cur.kind!r}")
-            )
-            continue
-        margin, how = _margin(base, cur, z, rel_tol)
-        if base.kind == "count":
-            rows.append(GateRow(name, base.kind, base.value, cur.value, margin, "pass", "informational"))
-            continue
-        worse_by = cur.value - base.value if base.kind in _LOWER_IS_BETTER else base.value - cur.value
-        failed = worse_by > margin + _TOLERANCE
-        direction = "higher" if base.kind in _LOWER_IS_BETTER else "lower"
-        if failed:
-            reason = f"{worse_by:.4g} {direction} than baseline, beyond the margin ({how})"
-        elif worse_by > _TOLERANCE:
-            reason = f"{worse_by:.4g} {direction}, within the margin ({how})"
-        else:
-            reason = f"not worse ({how})"
-        rows.append(GateRow(name, base.kind, base.value, cur.value, margin, "fail" if failed else "pass", reason))
+    rows = [_gate_row(name, base, metrics.get(name), z, rel_tol) for name, base in baseline.items()]
     extra = tuple(name for name in metrics if name not in baseline)
     return GateResult(rows=tuple(rows), z=z, extra=extra)
+
+
+def _gate_row(name: str, base: MetricEntry, cur: MetricEntry | None, z: float, rel_tol: float) -> GateRow:
+    """The decision on one baseline metric (see :func:`gate`)."""
+    if cur is None:
+        return GateRow(name, base.kind, base.value, math.nan, math.nan, "missing", "not in current metrics")
+    if not (math.isfinite(base.value) and math.isfinite(cur.value)):
+        side = "baseline" if math.isfinite(cur.value) else "current"
+        return GateRow(name, base.kind, base.value, cur.value, math.nan, "nan", f"{side} value is not finite")
+    if cur.kind != base.kind:
+        return GateRow(name, base.kind, base.value, cur.value, math.nan, "fail", f"kind changed to {cur.kind!r}")
+    margin, how = _margin(base, cur, z, rel_tol)
+    direction = metric_direction(name, base.kind)
+    if base.kind == "count" or direction == "none":
+        return GateRow(name, base.kind, base.value, cur.value, margin, "pass", "informational")
+    worse_by = cur.value - base.value if direction == "lower" else base.value - cur.value
+    failed = worse_by > margin + _TOLERANCE
+    word = "higher" if direction == "lower" else "lower"
+    if failed:
+        reason = f"{worse_by:.4g} {word} than baseline, beyond the margin ({how})"
+    elif worse_by > _TOLERANCE:
+        reason = f"{worse_by:.4g} {word}, within the margin ({how})"
+    else:
+        reason = f"not worse ({how})"
+    return GateRow(name, base.kind, base.value, cur.value, margin, "fail" if failed else "pass", reason)
 
 
 def _cell(value: float) -> str:
@@ -401,7 +293,7 @@ def format_gate_table(result: GateResult) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if result.extra:
-        lines.append(f"not gated (absent from the baseline): {', '.join(result.extra)}")
+        lines.append(f"new, not gated (absent from the baseline): {', '.join(result.extra)}")
     failures = len(result.failures)
     verdict = "PASSED" if result.passed else f"FAILED ({failures} of {len(result.rows)} metrics)"
     lines.append(f"gate {verdict} at z = {result.z:g}")

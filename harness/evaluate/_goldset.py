@@ -37,6 +37,7 @@ With a single rater both readings coincide. :func:`acceptable_tasks`, :func:`acc
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
 import json
 import os
 import re
@@ -69,6 +70,7 @@ __all__ = [
     "acceptable_tasks",
     "best_task",
     "blank_gold_item",
+    "default_goldset_path",
     "gold_item_to_dict",
     "load_goldset",
     "majority_label",
@@ -88,6 +90,9 @@ _TIE_BREAKS: tuple[str, ...] = get_args(TieBreak)
 
 MAX_TASKS = 3
 MAJORITY_RATER = "majority"
+# The shipped goldset: goldsets/ in the repository, installed as the package harness._goldsets (pyproject.toml).
+_GOLDSET_PACKAGE = "harness._goldsets"
+_DEFAULT_GOLDSET = "sharegpt_v1.jsonl"
 _ITEM_KEYS = frozenset({"id", "split", "conversation", "labels", "sample"})
 _CONVERSATION_KEYS = frozenset({"source", "source_id", "account_id", "messages", "model", "meta"})
 _LABEL_KEYS = frozenset({"rater", "occupational", "tasks", "nodes", "pattern", "skills", "confidence", "notes", "date"})
@@ -286,86 +291,27 @@ def _parse_label(
     skill_names: Collection[str] | None,
     conversation_ngrams: set[tuple[str, ...]],
 ) -> RaterLabel | None:
+    """One rater's label, or None after recording every problem of it on ``chk``."""
     if not isinstance(obj, dict):
         chk.error(where, "must be an object")
         return None
     n_before = len(chk.errors)
     chk.unknown_keys(obj, _LABEL_KEYS, f"{where}.")
     rater = _check_string(chk, obj, "rater", f"{where}.rater")
-
     occupational = obj.get("occupational")
     if not isinstance(occupational, bool):
         chk.error(f"{where}.occupational", f"must be true or false; got {occupational!r}")
-
-    tasks_value = obj.get("tasks")
-    tasks: list[int] = []
-    if not isinstance(tasks_value, list):
-        chk.error(f"{where}.tasks", f"must be a list of O*NET Task IDs; got {tasks_value!r}")
-    else:
-        for i, task in enumerate(tasks_value):
-            if isinstance(task, bool) or not isinstance(task, int):
-                chk.error(f"{where}.tasks[{i}]", f"must be an integer O*NET Task ID; got {task!r}")
-            elif onet_task_ids is not None and task not in onet_task_ids:
-                chk.error(f"{where}.tasks[{i}]", f"unknown O*NET Task ID {task}")
-            elif task in tasks:
-                chk.error(f"{where}.tasks[{i}]", f"Task ID {task} is listed twice")
-            else:
-                tasks.append(task)
-        if occupational is True and not tasks_value:
-            chk.error(f"{where}.tasks", "an occupational label needs at least one task")
-        elif occupational is True and len(tasks_value) > MAX_TASKS:
-            chk.error(f"{where}.tasks", f"at most {MAX_TASKS} tasks (best first); got {len(tasks_value)}")
-        elif occupational is False and tasks_value:
-            chk.error(f"{where}.tasks", "a non-occupational label must have no tasks ([])")
-
+    tasks = _check_tasks(chk, obj.get("tasks"), f"{where}.tasks", occupational, onet_task_ids)
     pattern = obj.get("pattern")
     if pattern not in PATTERNS:
         chk.error(f"{where}.pattern", f"unknown pattern {pattern!r} (expected one of {', '.join(PATTERNS)})")
     confidence = obj.get("confidence")
     if confidence not in CONFIDENCES:
         chk.error(f"{where}.confidence", f"must be one of {', '.join(CONFIDENCES)}; got {confidence!r}")
-
-    nodes = obj.get("nodes", {})
-    if not isinstance(nodes, dict):
-        chk.error(f"{where}.nodes", "must be an object {hierarchy id: {level: [node ids]}}")
-        nodes = {}
-    for hierarchy, levels in nodes.items():
-        if not isinstance(levels, dict) or not all(
-            isinstance(ids, list) and all(isinstance(i, str) and i for i in ids) for ids in levels.values()
-        ):
-            chk.error(f"{where}.nodes.{hierarchy}", "must map each level to a list of node ids (strings)")
-
-    skills = obj.get("skills", [])
-    if not isinstance(skills, list) or not all(isinstance(s, str) and s for s in skills):
-        chk.error(f"{where}.skills", "must be a list of O*NET skill names")
-        skills = []
-    elif skill_names is not None:
-        for i, skill in enumerate(skills):
-            if skill not in skill_names:
-                chk.error(f"{where}.skills[{i}]", f"unknown O*NET skill {skill!r}")
-
-    notes = obj.get("notes", "")
-    if notes is None:
-        notes = ""
-    if not isinstance(notes, str):
-        chk.error(f"{where}.notes", "must be a string")
-        notes = ""
-    elif conversation_ngrams and _quotes_conversation(notes, conversation_ngrams):
-        chk.error(
-            f"{where}.notes", f"repeats {_QUOTE_WORDS}+ consecutive words of the conversation; describe, do not copy"
-        )
-
-    date = obj.get("date")
-    if date in ("", None):
-        date = None
-    elif not isinstance(date, str):
-        chk.error(f"{where}.date", "must be an ISO date string (YYYY-MM-DD)")
-    else:
-        try:
-            dt.date.fromisoformat(date)
-        except ValueError:
-            chk.error(f"{where}.date", f"must be an ISO date (YYYY-MM-DD); got {date!r}")
-
+    nodes = _check_nodes(chk, obj.get("nodes", {}), f"{where}.nodes")
+    skills = _check_skills(chk, obj.get("skills", []), f"{where}.skills", skill_names)
+    notes = _check_notes(chk, obj.get("notes", ""), f"{where}.notes", conversation_ngrams)
+    date = _check_date(chk, obj.get("date"), f"{where}.date")
     if len(chk.errors) > n_before:
         return None
     return RaterLabel(
@@ -379,6 +325,79 @@ def _parse_label(
         notes=notes,
         date=date,
     )
+
+
+def _check_tasks(
+    chk: _LineChecker, value: Any, where: str, occupational: Any, onet_task_ids: Collection[int] | None
+) -> list[int]:
+    """The label's valid task ids, in order; every bad, unknown or repeated id and a wrong count is an error."""
+    tasks: list[int] = []
+    if not isinstance(value, list):
+        chk.error(where, f"must be a list of O*NET Task IDs; got {value!r}")
+        return tasks
+    for i, task in enumerate(value):
+        if isinstance(task, bool) or not isinstance(task, int):
+            chk.error(f"{where}[{i}]", f"must be an integer O*NET Task ID; got {task!r}")
+        elif onet_task_ids is not None and task not in onet_task_ids:
+            chk.error(f"{where}[{i}]", f"unknown O*NET Task ID {task}")
+        elif task in tasks:
+            chk.error(f"{where}[{i}]", f"Task ID {task} is listed twice")
+        else:
+            tasks.append(task)
+    if occupational is True and not value:
+        chk.error(where, "an occupational label needs at least one task")
+    elif occupational is True and len(value) > MAX_TASKS:
+        chk.error(where, f"at most {MAX_TASKS} tasks (best first); got {len(value)}")
+    elif occupational is False and value:
+        chk.error(where, "a non-occupational label must have no tasks ([])")
+    return tasks
+
+
+def _check_nodes(chk: _LineChecker, nodes: Any, where: str) -> dict[str, Any]:
+    if not isinstance(nodes, dict):
+        chk.error(where, "must be an object {hierarchy id: {level: [node ids]}}")
+        return {}
+    for hierarchy, levels in nodes.items():
+        if not isinstance(levels, dict) or not all(
+            isinstance(ids, list) and all(isinstance(i, str) and i for i in ids) for ids in levels.values()
+        ):
+            chk.error(f"{where}.{hierarchy}", "must map each level to a list of node ids (strings)")
+    return nodes
+
+
+def _check_skills(chk: _LineChecker, skills: Any, where: str, skill_names: Collection[str] | None) -> list[str]:
+    if not isinstance(skills, list) or not all(isinstance(s, str) and s for s in skills):
+        chk.error(where, "must be a list of O*NET skill names")
+        return []
+    if skill_names is not None:
+        for i, skill in enumerate(skills):
+            if skill not in skill_names:
+                chk.error(f"{where}[{i}]", f"unknown O*NET skill {skill!r}")
+    return skills
+
+
+def _check_notes(chk: _LineChecker, notes: Any, where: str, conversation_ngrams: set[tuple[str, ...]]) -> str:
+    if notes is None:
+        return ""
+    if not isinstance(notes, str):
+        chk.error(where, "must be a string")
+        return ""
+    if conversation_ngrams and _quotes_conversation(notes, conversation_ngrams):
+        chk.error(where, f"repeats {_QUOTE_WORDS}+ consecutive words of the conversation; describe, do not copy")
+    return notes
+
+
+def _check_date(chk: _LineChecker, date: Any, where: str) -> str | None:
+    if date in ("", None):
+        return None
+    if not isinstance(date, str):
+        chk.error(where, "must be an ISO date string (YYYY-MM-DD)")
+        return date
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        chk.error(where, f"must be an ISO date (YYYY-MM-DD); got {date!r}")
+    return date
 
 
 def _read_goldset(
@@ -441,29 +460,41 @@ def _read_goldset(
         if not raw_labels:
             chk.error("labels", "no rater labels (at least one is required)")
         ngrams = _conversation_ngrams(conversation.messages) if conversation is not None else set()
-        labels: list[RaterLabel] = []
-        raters: dict[str, int] = {}
-        for i, raw in enumerate(raw_labels):
-            if allow_blank and _is_blank_label(raw):
-                continue
-            label = _parse_label(
-                chk, raw, f"labels[{i}]", onet_task_ids=task_ids, skill_names=skills, conversation_ngrams=ngrams
-            )
-            if label is None:
-                continue
-            if label.rater in raters:
-                chk.error(
-                    f"labels[{i}].rater",
-                    f"rater {label.rater!r} already labelled this item (labels[{raters[label.rater]}])",
-                )
-                continue
-            raters[label.rater] = i
-            labels.append(label)
+        labels = _parse_labels(chk, raw_labels, allow_blank=allow_blank, onet_task_ids=task_ids, skill_names=skills,
+                               conversation_ngrams=ngrams)
         if chk.errors:
             errors.extend(chk.errors)
             continue
         items.append(GoldItem(item_id, split, conversation, tuple(labels), sample=sample))
     return items, errors, blanks
+
+
+def _parse_labels(
+    chk: _LineChecker,
+    raw_labels: list[Any],
+    *,
+    allow_blank: bool,
+    onet_task_ids: Collection[int] | None,
+    skill_names: Collection[str] | None,
+    conversation_ngrams: set[tuple[str, ...]],
+) -> list[RaterLabel]:
+    """The item's valid labels; blank ones are skipped when allowed, and a rater may label an item only once."""
+    labels: list[RaterLabel] = []
+    raters: dict[str, int] = {}
+    for i, raw in enumerate(raw_labels):
+        if allow_blank and _is_blank_label(raw):
+            continue
+        label = _parse_label(chk, raw, f"labels[{i}]", onet_task_ids=onet_task_ids, skill_names=skill_names,
+                             conversation_ngrams=conversation_ngrams)
+        if label is None:
+            continue
+        if label.rater in raters:
+            chk.error(f"labels[{i}].rater",
+                      f"rater {label.rater!r} already labelled this item (labels[{raters[label.rater]}])")
+            continue
+        raters[label.rater] = i
+        labels.append(label)
+    return labels
 
 
 def validate_goldset(
@@ -490,6 +521,16 @@ def validate_goldset(
     """
     _, errors, _ = _read_goldset(path, onet_task_ids=onet_task_ids, skill_names=skill_names, allow_blank=allow_blank)
     return errors
+
+
+def default_goldset_path() -> Path:
+    """The goldset that ships with the harness (``goldsets/sharegpt_v1.jsonl``), wherever the harness is installed.
+
+    The repository's ``goldsets/`` folder is the one copy; it is packaged as ``harness._goldsets``, so the file is
+    found the same way in a checkout (editable install) and in a wheel. The harness is installed as plain files
+    (never run from a zip), so the resource is a real path that can be hashed, read and recorded in a manifest.
+    """
+    return Path(str(importlib.resources.files(_GOLDSET_PACKAGE).joinpath(_DEFAULT_GOLDSET)))
 
 
 def load_goldset(

@@ -1,12 +1,20 @@
 """Anthropic Messages API backend: retries, concurrency limit, prompt caching, usage and cost, Message Batches.
 
 The SDK's own retries are switched off (``max_retries=0``) so that one loop, with documented behaviour, decides
-what is retried and for how long: HTTP 408/429/500/502/503/504/529, connection errors and timeouts, with
-exponential backoff and jitter, never sooner than the server's ``retry-after``.
+what is retried and for how long: HTTP 408/429/500/502/503/504/529, connection errors and timeouts, and replies
+that cannot be read (a 200 whose body is malformed JSON, an HTML page, cut short, or not shaped like the endpoint's
+object), with exponential backoff and jitter, never sooner than the server's ``retry-after``.
+
+When the retries run out, what is raised says whose problem it is. A request that only ever got unreadable
+replies, dropped connections or timeouts raises :class:`~harness.llm.LLMRequestError` (the caller can record that
+one item as failed and go on); an API that stays overloaded or unreachable raises a plain
+:class:`~harness.llm.LLMError`, as does any other rejection. A rejected key (HTTP 401) is remembered: every
+request of the same backend object, in flight or later, then fails at once with the same message instead of
+retrying or warning.
 
 The API key comes from the ``api_key`` argument or ``ANTHROPIC_API_KEY``. It is only read when a request is
 about to be sent (a run served entirely from the answer cache needs no key), and it never appears in a repr, a
-log record or an error message.
+log record or an error message. Server messages repeated in errors are cut to about 200 characters.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import math
 import os
 import random
 import time
@@ -23,10 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from harness.errors import InputError
+from harness.errors import InputError, clip_text
 from harness.llm._cache import AnswerCache
 from harness.llm._pricing import estimate_cost
-from harness.llm._types import LLMError, LLMRequest, LLMResponse, Usage, request_key
+from harness.llm._types import LLMError, LLMRequest, LLMRequestError, LLMResponse, Usage, request_key
 
 if TYPE_CHECKING:
     import anthropic
@@ -56,6 +65,93 @@ class _DropRequestBodies(logging.Filter):
 logging.getLogger("anthropic._base_client").addFilter(_DropRequestBodies())
 _BATCH_STATE_SCHEMA = "harness.llm.batch/1"
 _T = TypeVar("_T")
+# How the SDK's connection failures read in messages, by the transport exception's class name (the SDK has used
+# both httpx and a fork of it, so names are compared rather than classes).
+_TRANSPORT_REASONS = {
+    "ConnectError": "cannot connect",
+    "ReadError": "connection reset",
+    "WriteError": "connection reset",
+    "RemoteProtocolError": "response cut short or connection closed",
+}
+
+
+class _UnreadableReply(Exception):
+    """A 2xx reply whose body is not the object the endpoint returns; retried, and never leaves this module."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Reply:
+    """The parts of a ``message`` object the harness uses, read and checked inside the retry loop."""
+
+    text: str
+    usage: Usage
+    model: str
+    stop_reason: str | None
+
+
+def _read_message(message: Any) -> _Reply:
+    """Check and read a ``message`` object; raise :class:`_UnreadableReply` when it is not one."""
+    if isinstance(message, str | bytes):
+        # The SDK hands back the raw text when the body was not JSON (an HTML error page from a proxy, say).
+        raise _UnreadableReply("the body is not JSON")
+    try:
+        u = message.usage
+        usage = Usage(
+            input_tokens=u.input_tokens or 0,
+            output_tokens=u.output_tokens or 0,
+            cache_read_tokens=u.cache_read_input_tokens or 0,
+            cache_write_tokens=u.cache_creation_input_tokens or 0,
+        )
+        text = "".join(block.text for block in message.content if block.type == "text")
+        model, stop_reason = message.model, message.stop_reason
+    except (AttributeError, TypeError, ValueError):
+        raise _UnreadableReply("the body is not a message object") from None
+    if not isinstance(model, str) or not isinstance(stop_reason, str | None):
+        raise _UnreadableReply("the body is not a message object")
+    return _Reply(text, usage, model, stop_reason)
+
+
+def _read_batch(batch: Any) -> BatchStatus:
+    """Check and read a ``message_batch`` object; raise :class:`_UnreadableReply` when it is not one."""
+    try:
+        c = batch.request_counts
+        status = BatchStatus(
+            batch.id, batch.processing_status, c.processing, c.succeeded, c.errored, c.canceled, c.expired
+        )
+    except AttributeError:
+        raise _UnreadableReply("the body is not a message batch object") from None
+    if not isinstance(status.batch_id, str) or not isinstance(status.processing_status, str):
+        raise _UnreadableReply("the body is not a message batch object")
+    return status
+
+
+def _read_result(item: Any) -> tuple[str, _Reply | None, str | None]:
+    """``(custom_id, reply, error)`` of one line of a batch's results."""
+    try:
+        custom_id, result = item.custom_id, item.result
+        kind = result.type
+        if kind == "succeeded":
+            return custom_id, _read_message(result.message), None
+        if kind == "errored":
+            err = result.error.error
+            return custom_id, None, clip_text(f"{err.type}: {err.message}")
+        return custom_id, None, clip_text(str(kind))
+    except AttributeError:
+        raise _UnreadableReply("a line of the batch results is not a result object") from None
+
+
+def _unreadable_reason(exc: Exception) -> str:
+    if isinstance(exc, _UnreadableReply):
+        return exc.reason
+    if isinstance(exc, json.JSONDecodeError):
+        return "malformed JSON body"
+    if isinstance(exc, UnicodeDecodeError):
+        return "the body is not valid UTF-8"
+    return "the body failed validation"
 
 
 @dataclass(frozen=True)
@@ -147,7 +243,8 @@ class AnthropicLLM:
         model: Model id, e.g. ``"claude-haiku-4-5"``.
         api_key: API key; defaults to ``ANTHROPIC_API_KEY`` (read at the first request).
         base_url: API root; defaults to the SDK's (``ANTHROPIC_BASE_URL`` or the public endpoint).
-        timeout_s: Per-attempt timeout in seconds; a timed-out attempt is retried.
+        timeout_s: Per-attempt timeout in seconds, given to the SDK client (a finite number > 0); a timed-out
+            attempt is retried.
         max_concurrency: Requests in flight at once (per event loop).
         retry: Retry policy.
         prompt_cache_min_chars: Mark ``system`` for prompt caching when it has at least this many characters.
@@ -178,6 +275,8 @@ class AnthropicLLM:
             raise ValueError("AnthropicLLM needs a model id, e.g. 'claude-haiku-4-5'")
         if max_concurrency < 1:
             raise ValueError(f"max_concurrency must be >= 1, got {max_concurrency}")
+        if isinstance(timeout_s, bool) or not isinstance(timeout_s, int | float) or not math.isfinite(timeout_s):
+            raise ValueError(f"timeout_s must be a finite number of seconds, got {timeout_s!r}")
         if timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {timeout_s}")
         self.model_id = model
@@ -191,6 +290,7 @@ class AnthropicLLM:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sdk: anthropic.AsyncAnthropic | None = None
         self._semaphore: asyncio.Semaphore | None = None
+        self._key_rejected: str | None = None  # the message of the 401 that stops every request of this object
         self.calls = 0
         self.retries = 0
         self.usage_total = Usage()
@@ -223,38 +323,41 @@ class AnthropicLLM:
         self._sdk, self._semaphore, self._loop = None, None, None
 
     async def _with_retries(self, what: str, call: Callable[[anthropic.AsyncAnthropic], Awaitable[_T]]) -> _T:
-        """Run ``call(client)`` under the concurrency limit, retrying transient failures."""
+        """Run ``call(client)`` under the concurrency limit, retrying transient failures.
+
+        ``call`` sends the request and reads the reply; a reply it cannot read (see :func:`_read_message`) is
+        retried like a 5xx.
+        """
         import anthropic
 
         attempt = 0
         while True:
             attempt += 1
+            self._stop_if_key_rejected(attempt)
             client, semaphore = self._client()
             failure: LLMError | None = None
             wait = self.retry.backoff(attempt, self._rng)
             try:
                 async with semaphore:
+                    self._stop_if_key_rejected(attempt)  # the key may have been rejected while this call queued
                     return await call(client)
             except anthropic.APIStatusError as exc:
-                retry_after = _retry_after_s(exc.response.headers)
-                if retry_after is not None:
-                    wait = max(wait, retry_after)
-                reason = f"HTTP {exc.status_code} {exc.type or ''}".rstrip()
-                if exc.status_code not in RETRYABLE_STATUS or attempt >= self.retry.max_attempts:
-                    detail = f": {exc.api_message}" if exc.api_message else ""
-                    failure = LLMError(
-                        f"anthropic {what} ({self.model_id}) failed after {attempt} attempt(s): {reason}{detail}",
-                        status_code=exc.status_code,
-                        error_type=exc.type,
-                        attempts=attempt,
-                    )
+                reason, failure, retry_after = self._status_failure(what, exc, attempt)
+                wait = max(wait, retry_after or 0.0)
             except anthropic.APIConnectionError as exc:
-                reason = "timeout" if isinstance(exc, anthropic.APITimeoutError) else "connection error"
+                reason, failure = self._connection_failure(what, exc, attempt)
+            except (
+                _UnreadableReply,
+                json.JSONDecodeError,
+                UnicodeDecodeError,
+                anthropic.APIResponseValidationError,
+            ) as exc:
+                reason = _unreadable_reason(exc)
                 if attempt >= self.retry.max_attempts:
-                    failure = LLMError(
-                        f"anthropic {what} ({self.model_id}) failed after {attempt} attempt(s): {reason}",
-                        attempts=attempt,
-                    )
+                    failure = self._request_failure(what, reason, attempt)
+            if failure is None and self._key_rejected is not None:
+                # Another request's 401 stops this one too; its failure was a side effect, not worth a warning.
+                failure = self._key_error(attempt)
             # Raised outside the except blocks so the SDK exception (whose request object carries the auth
             # headers) is not chained onto ours.
             if failure is not None:
@@ -265,6 +368,61 @@ class AnthropicLLM:
                 what, self.model_id, reason, attempt, self.retry.max_attempts, wait,
             )  # fmt: skip
             await asyncio.sleep(wait)
+
+    def _key_error(self, attempts: int) -> LLMError:
+        return LLMError(self._key_rejected or "", status_code=401, error_type="authentication_error", attempts=attempts)
+
+    def _stop_if_key_rejected(self, attempt: int) -> None:
+        if self._key_rejected is not None:
+            raise self._key_error(attempt)
+
+    def _request_failure(self, what: str, reason: str, attempts: int) -> LLMRequestError:
+        return LLMRequestError(
+            f"anthropic {what} ({self.model_id}) got no usable answer after {attempts} attempt(s): {reason}",
+            reason=reason,
+            attempts=attempts,
+        )
+
+    def _status_failure(
+        self, what: str, exc: anthropic.APIStatusError, attempt: int
+    ) -> tuple[str, LLMError | None, float | None]:
+        """Reason, final error (None to retry) and the server's ``retry-after`` of an HTTP error reply."""
+        reason = clip_text(f"HTTP {exc.status_code} {exc.type or ''}".rstrip(), 100)
+        if exc.status_code == 401:
+            # Every other request would get the same answer: remember it, so they stop instead of retrying.
+            self._key_rejected = (
+                f"the Anthropic API rejected the API key (HTTP 401 authentication_error) for {self.model_id}: "
+                "check ANTHROPIC_API_KEY (or the api_key given); no further requests are sent"
+            )
+            return reason, self._key_error(attempt), None
+        if exc.status_code in RETRYABLE_STATUS and attempt < self.retry.max_attempts:
+            return reason, None, _retry_after_s(exc.response.headers)
+        detail = f": {clip_text(str(exc.api_message))}" if exc.api_message else ""
+        failure = LLMError(
+            f"anthropic {what} ({self.model_id}) failed after {attempt} attempt(s): {reason}{detail}",
+            status_code=exc.status_code,
+            error_type=exc.type,
+            attempts=attempt,
+        )
+        return reason, failure, None
+
+    def _connection_failure(
+        self, what: str, exc: anthropic.APIConnectionError, attempt: int
+    ) -> tuple[str, LLMError | None]:
+        """Reason and final error (None to retry) of a request that got no complete HTTP reply."""
+        import anthropic
+
+        if isinstance(exc, anthropic.APITimeoutError):
+            reason = f"timeout (no answer within {self.timeout_s:g}s)"
+        else:
+            reason = _TRANSPORT_REASONS.get(type(exc.__cause__).__name__, "connection error")
+        if attempt < self.retry.max_attempts:
+            return reason, None
+        if reason == "cannot connect":
+            # An API out of reach concerns every request, not this one.
+            message = f"anthropic {what} ({self.model_id}) failed after {attempt} attempt(s): {reason}"
+            return reason, LLMError(message, attempts=attempt)
+        return reason, self._request_failure(what, reason, attempt)
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -281,26 +439,19 @@ class AnthropicLLM:
             params["temperature"] = request.temperature
         return params
 
-    def _response(self, message: Any, latency_s: float, *, batch: bool) -> LLMResponse:
-        u = message.usage
-        usage = Usage(
-            input_tokens=u.input_tokens or 0,
-            output_tokens=u.output_tokens or 0,
-            cache_read_tokens=u.cache_read_input_tokens or 0,
-            cache_write_tokens=u.cache_creation_input_tokens or 0,
-        )
-        cost = estimate_cost(self.model_id, usage, batch=batch)
+    def _response(self, reply: _Reply, latency_s: float, *, batch: bool) -> LLMResponse:
+        cost = estimate_cost(self.model_id, reply.usage, batch=batch)
         if cost is None:
-            cost = estimate_cost(message.model, usage, batch=batch)
+            cost = estimate_cost(reply.model, reply.usage, batch=batch)
         self.calls += 1
-        self.usage_total = self.usage_total + usage
+        self.usage_total = self.usage_total + reply.usage
         return LLMResponse(
-            text="".join(block.text for block in message.content if block.type == "text"),
-            usage=usage,
-            model=message.model,
+            text=reply.text,
+            usage=reply.usage,
+            model=reply.model,
             latency_s=latency_s,
             cached=False,
-            stop_reason=message.stop_reason,
+            stop_reason=reply.stop_reason,
             cost_usd=cost,
         )
 
@@ -313,9 +464,13 @@ class AnthropicLLM:
             # The SDK has no temperature argument any more (current models reject non-default sampling
             # settings); older models still accept the field in the request body.
             params["extra_body"] = {"temperature": params.pop("temperature")}
+
+        async def create(client: anthropic.AsyncAnthropic) -> _Reply:
+            return _read_message(await client.messages.create(**params))
+
         start = time.perf_counter()
-        message = await self._with_retries("messages.create", lambda client: client.messages.create(**params))
-        return self._response(message, time.perf_counter() - start, batch=False)
+        reply = await self._with_retries("messages.create", create)
+        return self._response(reply, time.perf_counter() - start, batch=False)
 
     # -- Message Batches ------------------------------------------------------------------------------------
 
@@ -330,36 +485,32 @@ class AnthropicLLM:
             raise ValueError("submit_batch needs at least one request")
         if len(entries) > MAX_BATCH_REQUESTS:
             raise ValueError(f"a Message Batch holds at most {MAX_BATCH_REQUESTS} requests, got {len(entries)}")
-        batch = await self._with_retries(
-            "batches.create", lambda client: client.messages.batches.create(requests=list(entries.values()))
-        )
-        log.info("anthropic batch %s submitted: %d requests (%s)", batch.id, len(entries), self.model_id)
-        return batch.id
+
+        async def create(client: anthropic.AsyncAnthropic) -> BatchStatus:
+            return _read_batch(await client.messages.batches.create(requests=list(entries.values())))
+
+        batch = await self._with_retries("batches.create", create)
+        log.info("anthropic batch %s submitted: %d requests (%s)", batch.batch_id, len(entries), self.model_id)
+        return batch.batch_id
 
     async def poll(self, batch_id: str) -> BatchStatus:
         """Current status of a batch."""
-        batch = await self._with_retries("batches.retrieve", lambda client: client.messages.batches.retrieve(batch_id))
-        c = batch.request_counts
-        return BatchStatus(
-            batch.id, batch.processing_status, c.processing, c.succeeded, c.errored, c.canceled, c.expired
-        )
+
+        async def retrieve(client: anthropic.AsyncAnthropic) -> BatchStatus:
+            return _read_batch(await client.messages.batches.retrieve(batch_id))
+
+        return await self._with_retries("batches.retrieve", retrieve)
 
     async def collect(self, batch_id: str) -> dict[str, BatchResult]:
         """Results of an ended batch, by ``custom_id``."""
 
-        async def fetch(client: anthropic.AsyncAnthropic) -> list[Any]:
-            return [item async for item in await client.messages.batches.results(batch_id)]
+        async def fetch(client: anthropic.AsyncAnthropic) -> list[tuple[str, _Reply | None, str | None]]:
+            return [_read_result(item) async for item in await client.messages.batches.results(batch_id)]
 
         results: dict[str, BatchResult] = {}
-        for item in await self._with_retries("batches.results", fetch):
-            result = item.result
-            if result.type == "succeeded":
-                results[item.custom_id] = BatchResult(item.custom_id, self._response(result.message, 0.0, batch=True))
-            elif result.type == "errored":
-                err = result.error.error
-                results[item.custom_id] = BatchResult(item.custom_id, None, f"{err.type}: {err.message}")
-            else:
-                results[item.custom_id] = BatchResult(item.custom_id, None, result.type)
+        for custom_id, reply, error in await self._with_retries("batches.results", fetch):
+            response = self._response(reply, 0.0, batch=True) if reply is not None else None
+            results[custom_id] = BatchResult(custom_id, response, error)
         return results
 
     async def run_batch(

@@ -16,8 +16,9 @@ import hashlib
 import os
 from pathlib import Path
 
+from harness.errors import clip_text
 from harness.llm._anthropic import AnthropicLLM
-from harness.llm._types import LLMError, LLMRequest, LLMResponse
+from harness.llm._types import LLMError, LLMRequest, LLMRequestError, LLMResponse
 from harness.paths import cache_dir
 
 __all__ = ["BatchingLLM"]
@@ -106,5 +107,17 @@ class BatchingLLM:
             if result.response is not None:
                 future.set_result(result.response)
             else:
-                future.set_exception(LLMError(f"anthropic batch request {result.custom_id[:12]}… failed: "
-                                              f"{result.error}"))
+                future.set_exception(_entry_error(result.custom_id, result.error))
+
+
+def _entry_error(custom_id: str, error: str | None) -> LLMError:
+    """The error of one request of a batch that did not succeed.
+
+    An ``errored`` entry concerns that request alone (:class:`LLMRequestError`); an entry that expired, was
+    canceled or is missing means the batch as a whole did not finish, which concerns every request in it.
+    """
+    reason = clip_text(error or "no result")
+    message = f"anthropic batch request {custom_id[:12]}… failed: {reason}"
+    if reason in ("expired", "canceled", "missing from batch results", "no result"):
+        return LLMError(message)
+    return LLMRequestError(message, reason=reason)

@@ -5,8 +5,10 @@ and a user message plus a ``GenerateConfig``, and maps the output back. Stop rea
 Messages API vocabulary (``"stop"`` becomes ``"end_turn"``, ``"model_length"`` becomes ``"max_tokens"``, ...), so
 callers see one set of values whatever the backend.
 
-For offline tests use ``inspect:mockllm/model`` with ``custom_outputs``; give every mock ``ModelOutput`` a
-``usage=ModelUsage(...)``, otherwise inspect counts tokens with a tokenizer it tries to download.
+For offline tests use ``inspect:mockllm/model`` with ``custom_outputs``. A mock output without a ``usage`` gets one
+from inspect, which counts tokens with tiktoken's ``o200k_base`` encoding, a file tiktoken downloads on first use;
+so that a mock run needs no network (``inspect eval evals/... --model mockllm/model`` included), the mock models
+this module wraps count about four characters per token instead. Their token counts are made up either way.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from harness.errors import clip_text
 from harness.llm._pricing import estimate_cost
 from harness.llm._types import LLMError, LLMRequest, LLMResponse, Usage
 
@@ -26,6 +29,22 @@ _STOP_REASONS = {
     "tool_calls": "tool_use",
     "content_filter": "refusal",
 }
+
+
+async def _approx_text_tokens(text: str) -> int:
+    """About four characters per token, at least one: the count the local Messages API test server uses too."""
+    return max(1, (len(text) + 3) // 4)
+
+
+def _count_mock_tokens_offline(model: Any) -> None:
+    """Make a ``mockllm`` model count tokens without tiktoken (whose encoding file would be downloaded).
+
+    inspect fills in the usage of a mock output that has none by counting the prompt's tokens through the model
+    API's ``count_text_tokens``; only that one object is changed, real providers are left alone.
+    """
+    api = getattr(model, "api", None)
+    if str(model).split("/", 1)[0] == "mockllm" and hasattr(api, "count_text_tokens"):
+        api.count_text_tokens = _approx_text_tokens
 
 
 class InspectLLM:
@@ -55,6 +74,7 @@ class InspectLLM:
             self.model_id = model
             # memoize=False: each backend object owns its model (mock outputs must not leak between instances).
             self._model = get_model(model, memoize=False, **model_args)
+        _count_mock_tokens_offline(self._model)
         self.calls = 0
         self.usage_total = Usage()
 
@@ -76,7 +96,7 @@ class InspectLLM:
         output = await self._model.generate(messages, config=config)
         latency = time.perf_counter() - start
         if output.error:
-            raise LLMError(f"inspect {self.model_id}: generation failed: {output.error}")
+            raise LLMError(f"inspect {self.model_id}: generation failed: {clip_text(str(output.error))}")
         u = output.usage
         usage = (
             Usage(

@@ -10,7 +10,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from harness.errors import HarnessError
 
-__all__ = ["LLM", "LLMError", "LLMRequest", "LLMResponse", "Usage", "request_key", "sha256_text"]
+__all__ = ["LLM", "LLMError", "LLMRequest", "LLMRequestError", "LLMResponse", "Usage", "request_key", "sha256_text"]
 
 
 def sha256_text(text: str) -> str:
@@ -42,6 +42,23 @@ class LLMError(HarnessError):
         self.status_code = status_code
         self.error_type = error_type
         self.attempts = attempts
+
+
+class LLMRequestError(LLMError):
+    """One request got no usable answer, even after retries, for a reason tied to that request.
+
+    Raised when every attempt ended in a reply that could not be read (malformed JSON, an HTML page, a body cut
+    short or a message of the wrong shape), a connection dropped mid-answer, or a timeout; and for a failed entry
+    of a Message Batch. A caller working through many items records the item as failed and goes on, whereas a
+    plain :class:`LLMError` (a rejected key, an API that stays overloaded or out of reach) concerns every item.
+
+    Attributes:
+        reason: Short description of the last failure (e.g. ``"malformed JSON body"``); never response text.
+    """
+
+    def __init__(self, message: str, *, reason: str, attempts: int = 1, status_code: int | None = None):
+        super().__init__(message, status_code=status_code, attempts=attempts)
+        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -311,6 +311,6 @@ def comparison_chart(frame: pd.DataFrame, *, confidence: float) -> bytes:
     for yi, d, lo, hi, c in zip(y, diff, err[0], err[1], colours, strict=True):
         ax.errorbar(d, yi, xerr=[[lo], [hi]], fmt="o", color=c, capsize=4)
     ax.set_yticks(y, list(data["name"]), fontsize=8)
-    ax.set_xlabel(f"Candidate − baseline (accuracy or κ; {confidence:.0%} paired bootstrap interval)")
+    ax.set_xlabel(f"Candidate − baseline (accuracy, κ or F1; {confidence:.0%} paired bootstrap interval)")
     ax.set_title("Model swap: change per metric (green better, red worse, grey no detectable change)", fontsize=10)
     return _png(fig)

@@ -1,5 +1,6 @@
 """Read what a run directory holds, for the report. Every part is optional; malformed files are errors.
 
+Every file is found and read through :class:`harness.run.RunDir`, which owns the names and checks the layouts.
 Besides the shared formats (``manifest.json``, ``metrics.json``, ``items.parquet``, ``analysis/``), the report reads
 an optional ``reconstruction/`` folder:
 
@@ -14,7 +15,6 @@ an optional ``reconstruction/`` folder:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 
 from harness.errors import InputError
-from harness.evaluate import MetricsFile, read_items, read_metrics_file
+from harness.run import AnalysisDir, MetricsFile, ReconstructionDir, RunDir, read_json_object
 
 __all__ = ["AnalysisFolder", "ReconstructionData", "RunData", "load_run"]
 
@@ -109,18 +109,6 @@ class RunData:
         )
 
 
-def _json_object(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(path, "not UTF-8 text") from exc
-    if not isinstance(data, dict):
-        raise InputError(path, "expected a JSON object at the top level")
-    return data
-
-
 def _read_table(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
@@ -135,28 +123,27 @@ def _require(path: Path, frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Da
     return frame
 
 
-def _load_analysis(folder: Path) -> AnalysisFolder | None:
-    if not folder.is_dir():
+def _load_analysis(folder: AnalysisDir) -> AnalysisFolder | None:
+    if not folder.path.is_dir():
         return None
-    summary = _json_object(folder / "summary.json") if (folder / "summary.json").is_file() else None
+    summary = read_json_object(folder.summary_path) if folder.summary_path.is_file() else None
     tables: dict[str, pd.DataFrame] = {}
     notes: dict[str, str] = {}
-    for csv in sorted((folder / "tables").glob("*.csv")):
+    for csv in sorted(folder.tables_dir.glob("*.csv")):
         tables[csv.stem] = _read_table(csv)
-        sidecar = csv.with_suffix(".json")
+        sidecar = folder.table_sidecar(csv.stem)
         if sidecar.is_file():
-            meta = _json_object(sidecar)
+            meta = read_json_object(sidecar)
             text = " ".join(str(meta[k]) for k in ("note", "source") if meta.get(k))
             if text:
                 notes[csv.stem] = text
-    figures = {png.stem: png.read_bytes() for png in sorted((folder / "figures").glob("*.png"))}
+    figures = {png.stem: png.read_bytes() for png in sorted(folder.figures_dir.glob("*.png"))}
     if summary is None and not tables and not figures:
         return None
-    return AnalysisFolder(path=folder, summary=summary, tables=tables, notes=notes, figures=figures)
+    return AnalysisFolder(path=folder.path, summary=summary, tables=tables, notes=notes, figures=figures)
 
 
-def _load_reconstruction(run_dir: Path, section: Any, metrics_path: Path) -> ReconstructionData | None:
-    folder = run_dir / "reconstruction"
+def _load_reconstruction(folder: ReconstructionDir, section: Any, metrics_path: Path) -> ReconstructionData | None:
     scores: pd.DataFrame | None = None
     source = ""
     if section is not None:
@@ -164,12 +151,12 @@ def _load_reconstruction(run_dir: Path, section: Any, metrics_path: Path) -> Rec
             raise InputError(metrics_path, "expected a list of objects", field="reconstruction")
         if section:
             scores = _require(metrics_path, pd.DataFrame(section), SCORE_COLUMNS)
-            source = "metrics.json"
-    if scores is None and (folder / "scores.csv").is_file():
-        scores = _require(folder / "scores.csv", _read_table(folder / "scores.csv"), SCORE_COLUMNS)
-        source = str(folder / "scores.csv")
+            source = metrics_path.name
+    if scores is None and folder.scores_csv.is_file():
+        scores = _require(folder.scores_csv, _read_table(folder.scores_csv), SCORE_COLUMNS)
+        source = str(folder.scores_csv)
     prevalence = None
-    for candidate in (folder / "prevalence.parquet", folder / "prevalence.csv"):
+    for candidate in (folder.prevalence_parquet, folder.prevalence_csv):
         if candidate.is_file():
             prevalence = _require(candidate, _read_table(candidate), PREVALENCE_COLUMNS)
             for column in ("direct", "cluster"):
@@ -197,30 +184,28 @@ def load_run(run_dir: str | Path) -> RunData:
         InputError: When the path is not a directory, holds nothing the report can use, or a file is malformed
             (the message names the file and field).
     """
-    path = Path(run_dir)
+    folder = RunDir(run_dir)
+    path = folder.path
     if not path.is_dir():
         raise InputError(path, "not a directory; expected a run directory written by `harness validate`")
-    manifest = _json_object(path / "manifest.json") if (path / "manifest.json").is_file() else None
-    metrics_path = path / "metrics.json"
-    metrics = read_metrics_file(metrics_path) if metrics_path.is_file() else None
+    manifest = folder.read_manifest() if folder.manifest_path.is_file() else None
+    metrics = folder.read_metrics() if folder.metrics_path.is_file() else None
     sections: dict[str, Any] = {}
     if metrics is not None:
-        raw = _json_object(metrics_path)
-        for key in SECTION_KEYS:
-            if raw.get(key) is not None:
-                sections[key] = raw[key]
+        sections = {key: metrics.sections[key] for key in SECTION_KEYS if metrics.sections.get(key) is not None}
         for key in ("hierarchy", "pattern", "screening", "raters"):
             if key in sections and not isinstance(sections[key], dict):
-                raise InputError(metrics_path, "expected an object", field=key)
-    items = read_items(path) if (path / "items.parquet").is_file() else None
+                raise InputError(folder.metrics_path, "expected an object", field=key)
+    items = folder.read_items() if folder.items_path.is_file() else None
     run = RunData(
         path=path,
         manifest=manifest,
         metrics=metrics,
         sections=sections,
         items=items,
-        analysis=_load_analysis(path / "analysis"),
-        reconstruction=_load_reconstruction(path, sections.get("reconstruction"), metrics_path),
+        analysis=_load_analysis(folder.analysis),
+        reconstruction=_load_reconstruction(folder.reconstruction, sections.get("reconstruction"),
+                                            folder.metrics_path),
     )
     if not run.has_anything():
         raise InputError(

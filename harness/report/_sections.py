@@ -1,5 +1,11 @@
 """Build the report's sections from a loaded run. Each section renders what the run has and says what is absent.
 
+Every section reads what ``harness validate`` computed and wrote to ``metrics.json``; the report does not score
+anything again. The only recomputation is a fallback for runs whose ``metrics.json`` lacks a section (runs written
+by older versions, or a directory holding just ``items.parquet``): the hierarchy levels, the major-group
+breakdown, the pattern block and the mode split are then derived from the per-item table, with the same evaluate
+functions validate uses, and the table notes name ``items.parquet`` as their source.
+
 Privacy: sections only ever show aggregates (counts, rates, intervals) and names from the taxonomy (tasks, nodes,
 major groups). Nothing here reads conversation text, and free-form fields of the input files are not echoed: the
 header shows a fixed list of fields, and tables are built column by column from known names.
@@ -21,11 +27,15 @@ from harness.evaluate import (
     MODES,
     PATTERNS,
     Comparison,
+    UnknownMetricError,
     compare_runs,
-    pattern_agreement,
+    metric_direction,
+    metric_spec,
+    pattern_metrics_section,
     pattern_mode,
     wilson_interval,
 )
+from harness.run import RunDir
 from harness.taxonomy import SOC_MAJOR_GROUPS
 
 from . import _figures as F
@@ -184,6 +194,7 @@ def header_section(run: RunData, baseline: RunData | None) -> Section:
 
 
 def _levels_from_items(items: pd.DataFrame) -> list[dict[str, Any]]:
+    """Fallback for runs without a hierarchy section: per-level accuracy from the ``correct_*`` columns."""
     rows = []
     for level in _LEVEL_ORDER:
         column = items[f"correct_{level}"]
@@ -196,19 +207,30 @@ def _levels_from_items(items: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+_LEVEL_METRICS = {
+    "hierarchy.{level}.accuracy": "strict", "hierarchy.{level}.accuracy_lenient": "lenient",
+    "hierarchy.major_group.accuracy": "strict", "hierarchy.major_group.accuracy_lenient": "lenient",
+}
+
+
 def _levels_from_metrics(run: RunData) -> list[dict[str, Any]]:
-    rows = []
+    """Fallback for runs without a hierarchy section: the per-level accuracies of the flat metrics."""
+    rows: list[dict[str, Any]] = []
     if run.metrics is None:
         return rows
     for name, entry in run.metrics.metrics.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "hierarchy" and parts[2] == "accuracy":
-            rows.append({"level": parts[1], "scoring": "as reported", "n": entry.n, "accuracy": entry.value,
+        try:
+            scoring = _LEVEL_METRICS.get(metric_spec(name).name)
+        except UnknownMetricError:
+            continue
+        if scoring is not None:
+            rows.append({"level": name.split(".")[1], "scoring": scoring, "n": entry.n, "accuracy": entry.value,
                          "ci_low": entry.ci_low, "ci_high": entry.ci_high})
     return rows
 
 
 def _groups_from_items(items: pd.DataFrame) -> list[dict[str, Any]]:
+    """Fallback for runs without a hierarchy section: accuracy per gold SOC major group from the items."""
     rows = []
     groups = items["major_group"].dropna().astype(str)
     for group in sorted(groups.unique()):
@@ -222,8 +244,29 @@ def _groups_from_items(items: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
+def _major_group_f1_blocks(f1: Any) -> list[Block]:
+    """Macro-F1 over SOC major groups and each group's precision, recall and F1, as validate computed them."""
+    if not isinstance(f1, Mapping) or f1.get("macro_f1") is None:
+        return [Text("Macro-F1 over SOC major groups: not in this run (written by harness validate since the "
+                     "metric was added).", "absent")]
+    low, high = _num(f1.get("ci_low")), _num(f1.get("ci_high"))
+    interval = "" if math.isnan(low) or math.isnan(high) else f" (95% bootstrap interval {low:.3f}–{high:.3f})"
+    blocks: list[Block] = [Text(
+        f"Macro-F1 over SOC major groups: {_num(f1['macro_f1']):.3f}{interval} on {f1.get('n')} items. Every group "
+        "weighs the same, so unlike accuracy it drops when the classifier never finds the rare groups; it is "
+        "scored against each item's primary gold group (the majority label's first task).", "note")]
+    rows = [row for row in f1.get("per_group", []) if isinstance(row, Mapping)]
+    if rows:
+        table = _frame(rows, ["major_group", "title", "support", "precision", "recall", "f1"])
+        table["major_group"] = table["major_group"].astype(str)
+        blocks.append(Table("major_group_f1", "Per SOC major group: precision, recall and F1", table, max_rows=30,
+                            note="support: items whose primary gold task is in the group. Source: metrics.json."))
+    return blocks
+
+
 def hierarchy_section(run: RunData) -> Section:
-    """Per-level accuracy with intervals, a bar chart, the SOC major-group breakdown and example confusions."""
+    """Per-level accuracy with intervals, a bar chart, the SOC major-group breakdown, macro-F1 over the major
+    groups and example confusions."""
     title = "Hierarchy validation"
     block = run.sections.get("hierarchy") or {}
     source = "metrics.json"
@@ -274,6 +317,7 @@ def hierarchy_section(run: RunData) -> Section:
     else:
         blocks.append(Text("Breakdown by SOC major group: not in this run.", "absent"))
 
+    blocks.extend(_major_group_f1_blocks(block.get("major_group_f1")))
     confusions = [row for row in block.get("confusions", []) if isinstance(row, Mapping)]
     if confusions:
         ctable = _frame(confusions, ["level", "gold_name", "pred_name", "count"])
@@ -292,28 +336,32 @@ def hierarchy_section(run: RunData) -> Section:
 
 
 def _pattern_block_from_items(items: pd.DataFrame) -> dict[str, Any] | None:
+    """Fallback for runs without a pattern section: the same block validate writes, from the per-item table."""
     has = items["gold_pattern"].notna()
     if not has.any():
         return None
     gold = [str(g) for g in items.loc[has, "gold_pattern"]]
     pred = [p if isinstance(p, str) else None for p in items.loc[has, "pred_pattern"]]
-    result = pattern_agreement(gold, pred)
-    per_class = [{"label": c.label, "precision": c.precision, "recall": c.recall, "f1": c.f1, "support": c.support}
-                 for c in result.patterns.per_class]
-    return {
-        "labels": list(PATTERNS), "n": result.patterns.n, "accuracy": result.accuracy,
-        "cohen_kappa": result.cohen_kappa, "per_class": per_class,
-        "confusion": [list(r) for r in result.patterns.confusion],
-        "binary": {"labels": list(result.binary.labels), "n": result.binary.n, "excluded": result.binary_excluded,
-                   "accuracy": result.binary.accuracy, "cohen_kappa": result.binary.cohen_kappa,
-                   "confusion": [list(r) for r in result.binary.confusion]},
-        "three_way": {"labels": list(MODES), "n": result.modes.n, "accuracy": result.modes.accuracy,
-                      "cohen_kappa": result.modes.cohen_kappa, "confusion": [list(r) for r in result.modes.confusion]},
-    }
+    return pattern_metrics_section(gold, pred)
+
+
+def _count(value: Any) -> int:
+    number = _num(value)
+    return 0 if math.isnan(number) else int(number)
 
 
 def _mode_counts(run: RunData, block: Mapping[str, Any]) -> tuple[list[int], list[int], int, str] | None:
-    """Gold and predicted counts per mode, and invalid predictions; from items when possible (exact)."""
+    """Gold and predicted counts per mode, and invalid predictions.
+
+    From the pattern section's mode counts, which validate writes; runs written before it did fall back to the
+    per-item table, then to the three-way confusion matrix (which leaves items with an invalid prediction out of
+    the gold counts).
+    """
+    gold_counts, pred_counts, n = block.get("gold_mode_shares"), block.get("pred_mode_shares"), _num(block.get("n"))
+    if isinstance(gold_counts, Mapping) and isinstance(pred_counts, Mapping) and not math.isnan(n):
+        gold = [_count(gold_counts.get(m)) for m in MODES]
+        pred = [_count(pred_counts.get(m)) for m in MODES]
+        return gold, pred, max(0, int(n) - sum(pred)), "metrics.json"
     items = run.items
     if items is not None and items["gold_pattern"].notna().any():
         rows = items[items["gold_pattern"].notna()]
@@ -395,6 +443,7 @@ def pattern_section(run: RunData) -> Section:
 
 
 def _metric_value(run: RunData, name: str) -> float:
+    metric_spec(name)  # an unregistered name is a bug here, not a blank cell
     if run.metrics is None or name not in run.metrics.metrics:
         return math.nan
     return run.metrics.metrics[name].value
@@ -534,7 +583,7 @@ def compare_section(run: RunData, baseline: RunData | None, *, n_resamples: int,
         comparison = compare_runs(baseline.items, run.items, n_resamples=n_resamples, seed=seed,
                                   confidence=confidence)
     except ValueError as exc:
-        raise InputError(run.path / "items.parquet", f"cannot compare with {baseline.path}: {exc}") from exc
+        raise InputError(RunDir(run.path).items_path, f"cannot compare with {baseline.path}: {exc}") from exc
     side = pd.DataFrame({"field": list(dict.fromkeys([*run_facts(baseline), *run_facts(run)]))})
     side["baseline"] = side["field"].map(run_facts(baseline)).fillna("")
     side["candidate"] = side["field"].map(run_facts(run)).fillna("")
@@ -560,7 +609,8 @@ def compare_section(run: RunData, baseline: RunData | None, *, n_resamples: int,
         rows = []
         for name in names:
             a, b = baseline.metrics.metrics.get(name), run.metrics.metrics.get(name)
-            rows.append({"metric": name, "kind": (a or b).kind if (a or b) else "",
+            kind = (a or b).kind if (a or b) else ""
+            rows.append({"metric": name, "kind": kind, "better": metric_direction(name, kind) if kind else "",
                          "baseline": a.value if a else math.nan, "candidate": b.value if b else math.nan})
         frame = pd.DataFrame(rows)
         frame["difference"] = frame["candidate"] - frame["baseline"]

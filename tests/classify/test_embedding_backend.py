@@ -95,6 +95,10 @@ def test_usage_prior_is_off_by_default_and_announced_when_on(wa_hierarchy, onet_
     assert "pulls estimates toward released shares" in with_prior.describe()["prior"]
     assert with_prior.config.prior_weight == 0.2
     assert len(with_prior.prior) > 3000  # released shares joined to 29.3 statements by their text
+    # the same prior written into the spec, and the spec a manifest recorded, build the same classifier
+    for spec in ("embedding:minilm+prior:economic-index:2025_03_27", with_prior.spec):
+        again = get_classifier(spec, wa_hierarchy, release=onet_release, data_dir=data_dir)
+        assert again.spec == with_prior.spec and again.describe() == with_prior.describe()
     with pytest.raises(ValueError, match="needs a prior"):
         EmbeddingClassifier(wa_hierarchy, EmbeddingConfig(prior_weight=0.1))
     with pytest.raises(ValueError, match="unknown prior"):
@@ -106,4 +110,6 @@ def test_prior_flag_is_refused_for_llm_backends(data_dir, capsys):
 
     code = main(["--data-dir", str(data_dir), "classify", "--input", "x.jsonl", "--out", "/tmp/never",
                  "--backend", "anthropic:claude-haiku-4-5", "--prior", "economic-index:2025_03_27"])
-    assert code == 1 and "embedding backend only" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert code == 2 and "--prior does not apply to the anthropic backend, only to: embedding" in err
+    assert len(err.strip().splitlines()) == 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from harness.classify._llm_backend import LLMClassifier
+from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
 from harness.classify._prompts import (
     PROMPT_DIR,
     STEPS,
@@ -27,7 +27,18 @@ from harness.classify._prompts import (
     prompt_hashes,
 )
 from harness.conversations import Conversation, Message
-from harness.llm import AnswerCache, AnthropicLLM, CachedLLM, InspectLLM, LLMError, RetryPolicy
+from harness.llm import (
+    AnswerCache,
+    AnthropicLLM,
+    CachedLLM,
+    InspectLLM,
+    LLMError,
+    LLMRequest,
+    LLMResponse,
+    RetryPolicy,
+    Usage,
+    request_key,
+)
 from harness.taxonomy import PATTERNS, Hierarchy, Node, build_work_activity_hierarchy, load_onet
 from tests.support.messages_server import MessagesServer, Reply, messages_server
 
@@ -178,13 +189,14 @@ def test_normalise_answer():
 def test_bad_options_raise(mini):
     hierarchy, _ = mini
     llm = InspectLLM("mockllm/model")
-    for kwargs in ({"top_k": 0}, {"max_concurrency": 0}, {"order_variants": 0}, {"max_transcript_chars": 10}):
+    for kwargs in ({"top_k": 0}, {"max_concurrency": 0}, {"order_variants": 0}, {"max_transcript_chars": 10},
+                   {"max_reply_chars": 50}, {"description_chars": -1}, {"top_k": True}):
         with pytest.raises(ValueError):
-            LLMClassifier(hierarchy, llm, **kwargs)
+            LLMClassifierConfig(**kwargs)
     with pytest.raises(ValueError, match="distinct"):
         LLMClassifier(hierarchy, llm, skills=[("A", ""), ("A", "")])
     with pytest.raises(ValueError, match="unknown steps"):
-        LLMClassifier(hierarchy, llm, prompt_versions={"nope": "v1"})
+        LLMClassifierConfig(prompt_versions={"nope": "v1"})
 
 
 # -- the full pipeline through the anthropic SDK ----------------------------------------------------------------
@@ -202,7 +214,7 @@ def test_full_pipeline_against_local_server(server, mini):
     )
     server.responder = responder
     llm = make_llm(server)
-    clf = LLMClassifier(hierarchy, llm, skills=skills, seed=3)
+    clf = LLMClassifier(hierarchy, llm, LLMClassifierConfig(seed=3), skills=skills)
     [result] = clf.classify([conversation()])
 
     assert result.valid and result.invalid_reason is None
@@ -246,7 +258,7 @@ def test_token_accounting_matches_server_usage(server, mini):
     hierarchy, skills = mini
     server.responder = Responder()
     llm = make_llm(server, prompt_cache_min_chars=10)
-    clf = LLMClassifier(hierarchy, llm, skills=skills, order_variants=1)
+    clf = LLMClassifier(hierarchy, llm, LLMClassifierConfig(order_variants=1), skills=skills)
     results = clf.classify([conversation("a"), conversation("b"), conversation("c")])
     # With one option order per list, the second and third conversations read the cached system prompts.
     assert server.cache_reads > 0 and server.cache_writes > 0
@@ -268,7 +280,7 @@ def test_screening_no_skips_traversal_and_skills(server, mini):
     assert "traverse" not in result.prompt_hashes
 
     responder.steps.clear()
-    clf = LLMClassifier(hierarchy, make_llm(server), skills=skills, traverse_non_occupational=True)
+    clf = LLMClassifier(hierarchy, make_llm(server), LLMClassifierConfig(traverse_non_occupational=True), skills=skills)
     [result] = clf.classify([conversation()])
     assert result.occupational is False and len(result.path) == 3 and result.skills
     assert "traverse.top" in responder.steps and "skills" in responder.steps
@@ -343,9 +355,8 @@ def test_rejected_request_marks_the_conversation_invalid(server, mini):
     hierarchy, skills = mini
     server.responder = Responder()
     server.inject("POST", "/v1/messages", Reply.error(400, "invalid_request_error"))
-    results = LLMClassifier(hierarchy, make_llm(server), skills=skills, max_concurrency=1).classify(
-        [conversation("a"), conversation("b")]
-    )
+    clf = LLMClassifier(hierarchy, make_llm(server), LLMClassifierConfig(max_concurrency=1), skills=skills)
+    results = clf.classify([conversation("a"), conversation("b")])
     assert not results[0].valid and results[0].invalid_reason.startswith("summary: model call rejected (HTTP 400")
     assert results[1].valid
 
@@ -393,7 +404,8 @@ def test_shuffling_is_seeded(mini, order_variants):
     logs = []
     for seed in (7, 7, 8):
         with messages_server(responder=Responder()) as srv:
-            clf = LLMClassifier(hierarchy, make_llm(srv), skills=skills, seed=seed, order_variants=order_variants)
+            clf = LLMClassifier(hierarchy, make_llm(srv), LLMClassifierConfig(seed=seed, order_variants=order_variants),
+                                skills=skills)
             clf.classify(convs)
             assert clf.describe()["seed"] == seed
             logs.append(_request_log(srv))
@@ -413,7 +425,7 @@ def test_conversations_run_concurrently(server, mini):
     responder = Responder()
     server.responder = lambda body: Reply.answer(responder(body), delay_s=0.05)
     convs = [conversation(f"c{i}") for i in range(6)]
-    clf = LLMClassifier(hierarchy, make_llm(server), skills=skills, max_concurrency=3)
+    clf = LLMClassifier(hierarchy, make_llm(server), LLMClassifierConfig(max_concurrency=3), skills=skills)
     results = clf.classify(convs)
     assert [r.conversation_id for r in results] == [c.id for c in convs]
     assert 1 < server.max_concurrent <= 3
@@ -432,7 +444,7 @@ def test_top_k_and_no_summary_on_a_real_onet_subtree(server, wa_hierarchy):
     sub = Hierarchy(wa_hierarchy.levels, nodes, name="wa-slice")
     responder = Responder({"traverse.base": lambda options: "\n".join(options[:3])})
     server.responder = responder
-    clf = LLMClassifier(sub, make_llm(server), top_k=2, summarise=False)
+    clf = LLMClassifier(sub, make_llm(server), LLMClassifierConfig(top_k=2, summarise=False))
     [result] = clf.classify([conversation()])
     assert result.valid and len(result.top_k) == 2 and result.top_k[0] == result.path[-1]
     assert all(sub[n].parent == result.path[1] for n in result.top_k)
@@ -444,7 +456,7 @@ def test_top_k_and_no_summary_on_a_real_onet_subtree(server, wa_hierarchy):
 
 def test_describe_and_spec(mini):
     hierarchy, skills = mini
-    clf = LLMClassifier(hierarchy, InspectLLM("mockllm/model"), skills=skills, seed=5, top_k=2)
+    clf = LLMClassifier(hierarchy, InspectLLM("mockllm/model"), LLMClassifierConfig(seed=5, top_k=2), skills=skills)
     assert clf.spec == "inspect:mockllm/model"
     info = clf.describe()
     assert info["seed"] == 5 and info["hierarchy_id"] == hierarchy.id and info["config"]["top_k"] == 2
@@ -495,6 +507,50 @@ def test_traverse_off_runs_the_facets_only(server, mini):
     hierarchy, skills = mini
     responder = Responder()
     server.responder = responder
-    [result] = LLMClassifier(hierarchy, make_llm(server), skills=skills, traverse=False).classify([conversation()])
+    clf = LLMClassifier(hierarchy, make_llm(server), LLMClassifierConfig(traverse=False), skills=skills)
+    [result] = clf.classify([conversation()])
     assert result.valid and result.path == () and result.occupational is True and result.skills
     assert responder.steps == ["summary", "screening", "pattern", "skills"]
+
+
+class _RecordingLLM:
+    """Answers like :class:`Responder` and records the answer-cache key of every request."""
+
+    backend, model_id = "fake", "m"
+
+    def __init__(self) -> None:
+        self.responder = Responder()
+        self.keys: list[str] = []
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        self.keys.append(request_key(self.backend, self.model_id, request))
+        return LLMResponse(self.responder.answer(request.system), Usage(input_tokens=1, output_tokens=1), "m", 0.0)
+
+
+def test_the_config_object_keeps_requests_and_manifest_as_they_were(mini):
+    """Answer-cache keys and the recorded configuration were pinned before LLMClassifierConfig replaced the
+    keyword arguments; a change here makes every cached answer and resumable run stale."""
+    hierarchy, skills = mini
+    llm = _RecordingLLM()
+    convs = [Conversation(f"c{i}", "a", (Message("user", f"My billing script number {i} crashes with KeyError."),
+                                          Message("assistant", "x" * 2000))) for i in range(4)]
+    config = LLMClassifierConfig(seed=7, top_k=2, traverse_non_occupational=True, order_variants=3)
+    clf = LLMClassifier(hierarchy, llm, config, skills=skills)
+    clf.classify(convs)
+    assert len(llm.keys) == 21
+    digest = hashlib.sha256(json.dumps(llm.keys).encode()).hexdigest()
+    assert digest == "f9de14afb544e58f5ed46c297c4a401395cf80ecb7ecb4fefdf1a82496a3d93d"
+    described = clf.describe()
+    assert described["seed"] == 7
+    recorded = [("summarise", True), ("top_k", 2), ("traverse_non_occupational", True), ("traverse", True),
+                ("order_variants", 3), ("max_transcript_chars", 24000), ("max_reply_chars", 1200),
+                ("description_chars", 200), ("temperature", None), ("max_concurrency", 8), ("n_skills", 2)]
+    assert list(described["config"].items()) == recorded  # keys, values and their order
+
+
+def test_config_is_frozen_hashable_and_normalised():
+    config = LLMClassifierConfig(prompt_versions={"summary": "v1"}, summarise=0)
+    assert config.prompt_versions == (("summary", "v1"),) and config.summarise is False
+    assert hash(config) == hash(LLMClassifierConfig(prompt_versions={"summary": "v1"}, summarise=False))
+    with pytest.raises(AttributeError):
+        config.top_k = 3  # type: ignore[misc]

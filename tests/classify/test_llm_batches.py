@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from harness.classify import LLMClassifier, get_classifier
+from harness.classify import LLMClassifier, LLMClassifierConfig, get_classifier
 from harness.llm import AnswerCache, BatchingLLM, CachedLLM
 from tests.classify.test_llm_backend import Responder, conversation, make_llm, mini, server  # noqa: F401
 
@@ -18,14 +18,14 @@ def _convs():
 def test_every_step_goes_through_batches(server, mini, tmp_path):  # noqa: F811
     hierarchy, skills = mini
     server.responder = Responder()
-    direct = LLMClassifier(hierarchy, make_llm(server), skills=skills, seed=1).classify(_convs())
+    direct = LLMClassifier(hierarchy, make_llm(server), LLMClassifierConfig(seed=1), skills=skills).classify(_convs())
     n_direct_calls = len(server.message_requests())
     # identical requests (same options order, same summary) are sent once per batch
     distinct = {json.dumps([r.body["system"], r.body["messages"]], sort_keys=True) for r in server.message_requests()}
 
     server.requests.clear()
     batching = BatchingLLM(make_llm(server), state_dir=tmp_path / "state", window_s=0.05, poll_interval_s=0.01)
-    batched = LLMClassifier(hierarchy, batching, skills=skills, seed=1).classify(_convs())
+    batched = LLMClassifier(hierarchy, batching, LLMClassifierConfig(seed=1), skills=skills).classify(_convs())
     assert server.message_requests() == []  # nothing went through the interactive endpoint
     created = server.requests_to("POST", "/v1/messages/batches")
     # conversations move through the steps together, so each step is one batch (not one per conversation)

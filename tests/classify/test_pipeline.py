@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.classify import EmbeddingClassifier, classify_conversations, read_facts
+from harness.classify import EmbeddingClassifier, classify_conversations, facts_to_classifications
 from harness.conversations import iter_sharegpt, write_jsonl
 from harness.errors import InputError
+from harness.run import RunDir, read_facts
 
 
 def _comparable(path: Path) -> list[dict]:
@@ -36,8 +37,14 @@ def test_run_writes_facts_and_manifest(tmp_path, mini_hierarchy):
     assert manifest["hierarchy"]["id"] == mini_hierarchy.id
     assert manifest["classifier"]["model"] == "all-MiniLM-L6-v2"
     assert manifest["package_versions"]["torch"].startswith("2.13")
-    from_jsonl = read_facts(tmp_path / "run" / "facts.jsonl")
-    assert [c.path for c in read_facts(result.facts_path)] == [c.path for c in from_jsonl]
+    from_jsonl = facts_to_classifications(read_facts(tmp_path / "run" / "facts.jsonl"))
+    from_parquet = facts_to_classifications(read_facts(result.facts_path))
+    in_memory = facts_to_classifications(result.facts)
+    assert [c.path for c in from_parquet] == [c.path for c in from_jsonl]
+    # what validate scores in memory is exactly what a reader of the run directory gets
+    assert in_memory == from_parquet
+    assert manifest["schema"] == "harness.run/1" and manifest["schema_versions"] == {"facts": 1}
+    assert result.manifest == manifest
     # no conversation text anywhere in the run directory
     blob = "".join(p.read_text(errors="ignore") for p in (tmp_path / "run").iterdir() if p.suffix != ".parquet")
     for conv in convs:
@@ -137,3 +144,23 @@ def test_resume_refuses_rows_of_another_configuration(tmp_path, mini_hierarchy):
     other = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(beam_top=2))
     with pytest.raises(InputError, match="classifier_digest changed"):
         classify_conversations(convs, other, tmp_path, hierarchy=mini_hierarchy, progress=False)
+
+
+def test_empty_input_still_writes_a_readable_table(tmp_path, mini_hierarchy):
+    result = classify_conversations([], EmbeddingClassifier(mini_hierarchy), tmp_path, hierarchy=mini_hierarchy,
+                                    progress=False)
+    assert (result.n_total, result.n_invalid) == (0, 0)
+    facts = RunDir(tmp_path).read_facts()
+    assert len(facts) == 0 and {"conversation_id", "statement_key", "pattern"} <= set(facts.columns)
+
+
+def test_unreadable_partial_row_names_its_line(tmp_path, mini_hierarchy):
+    convs = list(iter_sharegpt(2, english_only=True))
+    classify_conversations(convs[:1], EmbeddingClassifier(mini_hierarchy), tmp_path, hierarchy=mini_hierarchy,
+                           progress=False)
+    partial = RunDir(tmp_path).partial_path
+    partial.write_text(partial.read_text() + "not json\n")
+    with pytest.raises(InputError, match="start over") as info:
+        classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), tmp_path, hierarchy=mini_hierarchy,
+                               progress=False)
+    assert info.value.line == 2

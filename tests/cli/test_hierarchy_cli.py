@@ -7,8 +7,8 @@ import json
 import pytest
 
 from harness.cli import main
+from tests.clio.test_llm_build import ScriptedModel
 from tests.support.messages_server import messages_server
-from tests.taxonomy.test_clio_llm_build import ScriptedModel
 
 FAST = ["--embedder", "tfidf", "--threads", "1"]
 
@@ -96,11 +96,11 @@ def test_model_build_through_the_cli_resumes_from_the_cache(data_dir, tmp_path, 
         (["--builder", "clio", "--offline", "--levels", "1", "--out", "x.json"], "levels must be >= 2"),
         (["--builder", "clio", "--offline", "--embedder", "word2vec", "--out", "x.json"], "unknown embedding model"),
         (["--builder", "clio", "--backend", "openai:gpt", "--cache", "c.sqlite", "--out", "x.json"],
-         "unknown model spec"),
+         "unknown model backend scheme 'openai' in 'openai:gpt'; known schemes: anthropic, anthropic-batch, inspect"),
     ],
 )
 def test_bad_arguments_are_one_clear_error(data_dir, tmp_path, monkeypatch, capsys, argv, message):
     monkeypatch.chdir(tmp_path)
-    assert main(["--data-dir", str(data_dir), "hierarchy", "build", *argv]) == 1
+    assert main(["--data-dir", str(data_dir), "hierarchy", "build", *argv]) == 2  # usage errors
     err = capsys.readouterr().err
     assert "harness: error:" in err and message in err and "Traceback" not in err

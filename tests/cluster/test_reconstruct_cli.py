@@ -54,16 +54,16 @@ def test_cli_writes_the_reconstruction(mini_hierarchy_file, mini_onet_dir, tmp_p
 
 
 @pytest.mark.parametrize(
-    ("extra", "message"),
+    ("extra", "message", "code"),
     [
-        (["--sizes", "10,x"], "--sizes"),
-        (["--sizes", "0"], "--sizes"),
-        (["--backend", "nosuch:model"], "unknown backend"),
-        (["--backend", "embedding:not-a-model"], "unknown embedding model"),
+        (["--sizes", "10,x"], "--sizes", 1),
+        (["--sizes", "0"], "--sizes", 1),
+        (["--backend", "nosuch:model"], "unknown backend scheme", 2),  # usage errors exit 2
+        (["--backend", "embedding:not-a-model"], "unknown embedding model", 2),
     ],
 )
-def test_cli_bad_arguments_are_one_clear_error(mini_hierarchy_file, mini_onet_dir, tmp_path, extra, message,
+def test_cli_bad_arguments_are_one_clear_error(mini_hierarchy_file, mini_onet_dir, tmp_path, extra, message, code,
                                                capsys):
-    assert main(_args(mini_hierarchy_file, mini_onet_dir, tmp_path, *extra)) == 1
+    assert main(_args(mini_hierarchy_file, mini_onet_dir, tmp_path, *extra)) == code
     err = capsys.readouterr().err
     assert "harness: error:" in err and message in err and "Traceback" not in err

@@ -16,10 +16,9 @@ from harness.evaluate import (
     gate,
     read_baseline,
     read_metrics,
-    read_metrics_file,
     write_baseline,
-    write_metrics,
 )
+from harness.run import read_metrics_file, write_metrics
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "evaluate"
 

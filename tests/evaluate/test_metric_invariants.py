@@ -4,10 +4,14 @@
 * Symmetry: swapping the two sides leaves symmetric metrics unchanged (kappa, correlations, MSE, agreement) and
   mirrors the directional ones (McNemar swaps b and c, paired differences change sign).
 * Degenerate inputs (empty, one item, constant) never raise and give the documented values.
+
+The suite must cover every public metric function of :mod:`harness.evaluate`;
+``test_every_public_metric_is_covered`` fails when one is added without a case here (or a reason it needs none).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,16 +21,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import harness.evaluate
 from harness.evaluate import (
     PATTERNS,
     MetricEntry,
     binary_agreement,
+    classification_agreement,
     cohen_kappa_score,
     compare_runs,
     fleiss_kappa,
     gate,
     krippendorff_alpha,
     level_accuracy,
+    macro_f1_score,
     mcnemar_test,
     paired_bootstrap_difference,
     pattern_agreement,
@@ -53,6 +60,7 @@ class Case:
     run: Callable[..., tuple[float, ...]]
     swap: Callable[[tuple[float, ...]], tuple[float, ...]] | None = None
     degenerate: dict[str, tuple[Inputs, tuple[float, ...]]] = field(default_factory=dict)
+    covers: tuple[str, ...] = ()  # further public functions that ``run`` exercises (e.g. thin wrappers)
 
 
 def _same(result: tuple[float, ...]) -> tuple[float, ...]:
@@ -79,6 +87,14 @@ def _make_sets(rng: np.random.Generator, n: int) -> Inputs:
 def _make_patterns(rng: np.random.Generator, n: int) -> Inputs:
     gold = [str(p) for p in rng.choice(PATTERNS, size=n)]
     pred = [g if rng.random() < 0.5 else str(rng.choice(PATTERNS)) for g in gold]
+    return gold, pred
+
+
+def _make_groups(rng: np.random.Generator, n: int) -> Inputs:
+    """SOC-like major groups, skewed so that some groups are rare; no invalid predictions (see the symmetry)."""
+    groups = ["11", "13", "15", "25", "27", "43"]
+    gold = [str(g) for g in rng.choice(groups, size=n, p=[0.3, 0.25, 0.2, 0.15, 0.07, 0.03])]
+    pred = [g if rng.random() < 0.6 else str(rng.choice(groups)) for g in gold]
     return gold, pred
 
 
@@ -110,8 +126,12 @@ def _make_items(rng: np.random.Generator, n: int) -> Inputs:
     gold = [str(p) for p in rng.choice(PATTERNS, size=n)]
     occ = [bool(v) for v in rng.random(n) < 0.8]
 
+    groups = [None if rng.random() < 0.15 else str(g) for g in rng.choice(["11", "15", "27", "43"], size=n)]
+
     def run(skill: float) -> dict[str, list[Any]]:
         return {
+            "pred_major_group": [None if rng.random() < 0.05 else g if g is not None and rng.random() < skill
+                                 else str(rng.choice(["11", "15", "27", "43"])) for g in groups],
             "correct_top": [bool(v) for v in rng.random(n) < skill],
             "correct_mid": [bool(v) for v in rng.random(n) < skill - 0.1],
             "correct_base": [bool(v) for v in rng.random(n) < skill - 0.2],
@@ -121,19 +141,20 @@ def _make_items(rng: np.random.Generator, n: int) -> Inputs:
         }
 
     ids = [f"item-{i:03d}" for i in range(n)]
-    return ids, gold, occ, run(0.6), run(0.8)
+    return ids, gold, occ, groups, run(0.6), run(0.8)
 
 
 # ------------------------------------------------------------------------------------------------ runners
 
 
-def _frame(ids: list[str], gold: list[str], occ: list[bool], run: dict[str, list[Any]]) -> pd.DataFrame:
+def _frame(ids: list[str], gold: list[str], occ: list[bool], groups: list[str | None],
+           run: dict[str, list[Any]]) -> pd.DataFrame:
     n = len(ids)
     return pd.DataFrame(
         {
             "item_id": ids,
             "split": ["test"] * n,
-            "major_group": [None] * n,
+            "major_group": groups,
             "pred_top": [None] * n,
             "pred_mid": [None] * n,
             "pred_base": [None] * n,
@@ -148,12 +169,13 @@ def _frame(ids: list[str], gold: list[str], occ: list[bool], run: dict[str, list
     )
 
 
-def _run_compare(ids, gold, occ, run_a, run_b) -> tuple[float, ...]:
+def _run_compare(ids, gold, occ, groups, run_a, run_b) -> tuple[float, ...]:
     # Item order is irrelevant because runs are matched (and sorted) by item_id before resampling; the candidate
     # table is reversed here to exercise that matching.
-    a = _frame(ids, gold, occ, run_a)
-    b = _frame(ids, gold, occ, run_b).iloc[::-1]
+    a = _frame(ids, gold, occ, groups, run_a)
+    b = _frame(ids, gold, occ, groups, run_b).iloc[::-1]
     result = compare_runs(a, b, n_resamples=100, seed=1)
+    assert "major_group.macro_f1" in [m.name for m in result.metrics]
     verdict = {"worse": -1.0, "no detectable change": 0.0, "better": 1.0}[result.verdict]
     return (verdict, *(v for m in result.metrics for v in (m.difference, m.ci_low, m.ci_high, m.p_value)))
 
@@ -191,6 +213,11 @@ def _run_pattern(gold, pred) -> tuple[float, ...]:
 
 def _run_binary(a, b) -> tuple[float, ...]:
     r = binary_agreement(a, b)
+    return (r.accuracy, r.cohen_kappa, r.macro_f1)
+
+
+def _run_classification(a, b) -> tuple[float, ...]:
+    r = classification_agreement(a, b, labels=["c0", "c1", "c2", "c3"])
     return (r.accuracy, r.cohen_kappa, r.macro_f1)
 
 
@@ -285,6 +312,32 @@ CASES = [
         },
     ),
     Case(
+        "classification_agreement",
+        _labels,
+        _run_classification,
+        swap=_same,
+        degenerate={
+            "empty": (([], []), (NAN, NAN, NAN)),
+            "single": ((["c0"], ["c0"]), (1.0, NAN, 1.0)),
+            # Always the same wrong label: chance agreement is 0, so kappa is 0 like the accuracy.
+            "constant": ((["c1"] * 3, ["c2"] * 3), (0.0, 0.0, 0.0)),
+        },
+    ),
+    Case(
+        "macro_f1_score",
+        _make_groups,
+        lambda t, p: (macro_f1_score(t, p), macro_f1_score(t, p, labels=["11", "13", "15", "25", "27", "43", "99"])),
+        swap=_same,
+        degenerate={
+            # Empty: NaN (undefined). One right item: 1 over its one label; with the fixed label list the six
+            # absent labels score 0 (scikit-learn's zero_division), so 1/7.
+            "empty": (([], []), (NAN, NAN)),
+            "single": ((["15"], ["15"]), (1.0, pytest.approx(1 / 7))),
+            # Constant gold, constant wrong prediction: both labels score 0.
+            "constant": ((["11"] * 4, ["43"] * 4), (0.0, 0.0)),
+        },
+    ),
+    Case(
         "cohen_kappa_score",
         _make_two_raters,
         lambda a, b: (cohen_kappa_score(a, b),),
@@ -299,6 +352,7 @@ CASES = [
         "rater_agreement",
         _make_raters,
         _run_raters,
+        covers=("fleiss_kappa", "krippendorff_alpha"),
         # Reordering the raters is the symmetry of multi-rater coefficients.
         swap=_same,
         degenerate={
@@ -425,3 +479,40 @@ def test_gate_is_order_invariant() -> None:
     shuffled_base = {n: base[n] for n in reversed(names)}
     shuffled_cur = {n: cur[n] for n in rng.permutation(names)}
     assert {r.name: (r.status, r.margin) for r in gate(shuffled_cur, shuffled_base).rows} == forward
+
+
+# Public functions of harness.evaluate that need no case here, and why. A new public function must be added to a
+# case above or here; the test below fails until it is.
+NOT_METRICS = {
+    "wilson_interval": "takes counts (k, n), not per-item inputs; its closed form is checked in test_level_accuracy",
+    "gate": "compares metric maps; its order invariance is tested above (test_gate_is_order_invariant)",
+    "format_gate_table": "renders a gate result",
+    "format_comparison": "renders a comparison",
+    "read_metrics": "reads a file",
+    "read_baseline": "reads a file",
+    "read_metrics_file": "reads a file",
+    "write_metrics": "writes a file",
+    "write_baseline": "writes a file",
+    "read_items": "reads a file",
+    "score_goldset": "composes the metrics above per facet; its names are checked in test_metric_registry",
+    "run_validation": "classifies and writes a run; see test_validate",
+    "gold_nodes_at_level": "a gold-label rule, not a metric",
+    "pattern_metrics_section": "the metrics.json layout of pattern_agreement's result",
+}
+_METRIC_MODULES = ("_accuracy", "_agreement", "_raters", "_reconstruction", "_compare", "_gate", "_scoring",
+                   "_validate")
+
+
+def test_every_public_metric_is_covered() -> None:
+    """Like scikit-learn's common tests: no public metric function escapes the invariance suite."""
+    covered = {c.name for c in CASES} | {name for c in CASES for name in c.covers}
+    public = {
+        name for name in harness.evaluate.__all__
+        if inspect.isfunction(fn := getattr(harness.evaluate, name))
+        and fn.__module__.rsplit(".", 1)[-1] in _METRIC_MODULES
+    }
+    forgotten = sorted(public - covered - set(NOT_METRICS))
+    assert not forgotten, f"public metric functions without an invariance case: {forgotten}"
+    assert "macro_f1_score" in public and "level_accuracy" in public  # the filter itself finds metrics
+    stale = sorted(name for name in covered if not hasattr(harness.evaluate, name))
+    assert not stale, f"cases name functions harness.evaluate does not export: {stale}"

@@ -13,14 +13,13 @@ from sklearn.metrics import cohen_kappa_score
 
 from harness.errors import InputError
 from harness.evaluate import (
-    ITEM_COLUMNS,
     PATTERNS,
     compare_runs,
     format_comparison,
     mcnemar_test,
     paired_bootstrap_difference,
-    read_items,
 )
+from harness.run import ITEM_COLUMNS, read_items
 
 # --------------------------------------------------------------------------------------------- McNemar
 

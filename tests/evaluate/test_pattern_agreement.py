@@ -9,8 +9,6 @@ import pytest
 from sklearn.metrics import accuracy_score, cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
 from harness.evaluate import (
-    AUGMENTATION,
-    AUTOMATION,
     MODES,
     PATTERNS,
     binary_agreement,
@@ -18,6 +16,7 @@ from harness.evaluate import (
     pattern_agreement,
     pattern_mode,
 )
+from harness.taxonomy import AUGMENTATION, AUTOMATION
 
 INVALID = "<invalid>"
 
@@ -42,8 +41,8 @@ def _sk_pred(pred: list[str | None], labels: tuple[str, ...]) -> list[str]:
 
 
 def test_constants_and_mode() -> None:
-    assert set(PATTERNS) == AUTOMATION | AUGMENTATION | {"none"}
-    assert not AUTOMATION & AUGMENTATION
+    assert (*AUTOMATION, *AUGMENTATION, "none") == PATTERNS  # one canonical order, modes grouped
+    assert MODES == ("automation", "augmentation", "none")
     assert [pattern_mode(p) for p in PATTERNS] == [
         "automation",
         "automation",

@@ -7,11 +7,14 @@ from datetime import date
 
 import pytest
 
+from harness.errors import UsageError
 from harness.llm import (
     LLM,
+    LLM_BACKENDS,
     PRICES,
     PRICES_AS_OF,
     AnthropicLLM,
+    BatchingLLM,
     CachedLLM,
     InspectLLM,
     LLMRequest,
@@ -19,6 +22,7 @@ from harness.llm import (
     Usage,
     estimate_cost,
     get_llm,
+    parse_llm_spec,
     price_for,
     request_key,
     sha256_text,
@@ -96,10 +100,24 @@ def test_get_llm_wraps_in_cache(tmp_path):
     assert (llm.backend, llm.model_id) == ("anthropic", "claude-haiku-4-5")
 
 
-@pytest.mark.parametrize("spec", ["openai:gpt-4", "claude-haiku-4-5", "anthropic:", "inspect:", ":model"])
+@pytest.mark.parametrize("spec", ["openai:gpt-4", "claude-haiku-4-5", "anthropic:", "inspect:", ":model",
+                                  "embedding:minilm", "inspect:no-provider"])
 def test_get_llm_rejects_bad_specs(spec):
-    with pytest.raises(ValueError, match="spec"):
+    with pytest.raises(UsageError, match=r"unknown model backend scheme|malformed model backend spec|provider/model"):
         get_llm(spec)
+
+
+def test_get_llm_takes_a_parsed_spec_and_checks_its_options():
+    spec = parse_llm_spec("anthropic-batch:claude-haiku-4-5")
+    assert (spec.scheme, spec.name, str(spec)) == ("anthropic-batch", "claude-haiku-4-5",
+                                                   "anthropic-batch:claude-haiku-4-5")
+    llm = get_llm(spec, api_key="k", window_s=0.1, max_concurrency=2)
+    assert isinstance(llm, BatchingLLM) and llm.window_s == 0.1 and llm.llm.max_concurrency == 2
+    assert LLM_BACKENDS["anthropic-batch"].accepts("window_s") and not LLM_BACKENDS["anthropic"].accepts("window_s")
+    with pytest.raises(UsageError, match="takes no option 'temperature'"):
+        get_llm("anthropic:claude-haiku-4-5", temperature=0.5)
+    with pytest.raises(UsageError, match="max_concurrency must be >= 1"):
+        get_llm("anthropic:claude-haiku-4-5", max_concurrency=0)
 
 
 def test_inspect_model_name_needs_provider():

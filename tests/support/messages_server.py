@@ -7,12 +7,23 @@ script what it answers, inject faults, and inspect what it received. It speaks:
 - ``POST /v1/messages/batches``, ``GET /v1/messages/batches/{id}`` (``in_progress`` for
   ``batch_polls_before_end`` polls, then ``ended``), ``GET /v1/messages/batches/{id}/results`` (JSONL).
 
-What it answers, in order of precedence: the next scripted :class:`Reply` (``server.script(...)``), else the
-``responder`` callable (given the parsed request body, returning a string or a :class:`Reply`), else ``"ok"``.
-Faults are replies too: ``Reply.rate_limited(retry_after=...)`` (429), ``Reply.overloaded()`` (529),
-``Reply.server_error()`` (500), ``Reply.slow(delay_s, text)`` (to trip client timeouts); an off-list answer is
-simply ``Reply.answer("not an option")``. ``server.inject(method, path_prefix, *faults)`` puts faults in front of
-any endpoint, the batch ones included.
+What it answers, in order of precedence: the ``faults`` callable's reply when it returns one (given the parsed
+request body and how many times the same body was received before, so a test can fail the first attempts of
+chosen requests and let their retries through), else the next scripted :class:`Reply` (``server.script(...)``),
+else the ``responder`` callable (given the parsed request body, returning a string or a :class:`Reply`), else
+``"ok"``. Faults are replies too:
+
+- HTTP errors: ``Reply.rate_limited(retry_after=...)`` (429), ``Reply.overloaded()`` (529),
+  ``Reply.server_error()`` (500), ``Reply.unauthorized()`` (401), ``Reply.error(status)``;
+- broken replies: ``Reply.connection_reset()`` (the socket is closed with a TCP reset instead of an answer),
+  ``Reply.truncated_body()`` (a 200 whose body stops halfway, then the connection closes),
+  ``Reply.malformed_json()`` (a 200 ``application/json`` body that does not parse), ``Reply.html()`` (an HTML
+  page, as a proxy in front of the API sends), ``Reply.not_a_message()`` (valid JSON of the wrong shape);
+- ``Reply.slow(delay_s, text)`` (to trip client timeouts); an off-list answer is simply
+  ``Reply.answer("not an option")``.
+
+``server.inject(method, path_prefix, *faults)`` puts faults in front of any endpoint, the batch ones included.
+``server.fault_counts`` counts the faults sent, by kind.
 
 Token counts are approximate (about four characters per token). Prompt caching is simulated: the system blocks
 up to the last one carrying ``cache_control`` form a prefix; the first request with a given prefix reports it as
@@ -31,6 +42,8 @@ import collections
 import hashlib
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,11 +51,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
-__all__ = ["TEST_API_KEY", "MessagesServer", "RecordedRequest", "Reply", "messages_api", "messages_server"]
+__all__ = [
+    "TEST_API_KEY",
+    "Fault",
+    "MessagesServer",
+    "RecordedRequest",
+    "Reply",
+    "messages_api",
+    "messages_server",
+]
 
 TEST_API_KEY = "sk-ant-test-0123456789-DO-NOT-LOG"
 _SECRET_HEADERS = ("x-api-key", "authorization")
@@ -55,6 +76,14 @@ _ERROR_TYPES = {
     503: "api_error",
     529: "overloaded_error",
 }
+
+
+Fault = Literal["connection_reset", "truncated_body", "malformed_json", "html", "not_a_message"]
+_FAULTS = ("connection_reset", "truncated_body", "malformed_json", "html", "not_a_message")
+_HTML_PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n"
+    "<body><h1>502 Bad Gateway</h1><p>The upstream server did not answer.</p></body></html>\n"
+)
 
 
 def approx_tokens(text: str) -> int:
@@ -75,6 +104,9 @@ class Reply:
         delay_s: Wait this long before answering.
         stop_reason: Stop reason for a 200 answer (``"max_tokens"`` is also set when ``text`` is longer than the
             request's ``max_tokens`` allows; the text is then cut).
+        fault: How the reply is broken, if it is (see the module docstring); ``status`` still applies to
+            ``"html"``.
+        message: The error message of a non-200 reply (default: names the scripted error type).
     """
 
     text: str = "ok"
@@ -83,6 +115,21 @@ class Reply:
     retry_after: float | None = None
     delay_s: float = 0.0
     stop_reason: str = "end_turn"
+    fault: Fault | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.fault is not None and self.fault not in _FAULTS:
+            raise ValueError(f"unknown fault {self.fault!r}; expected one of {_FAULTS}")
+
+    @property
+    def kind(self) -> str:
+        """Short name of what this reply does (``"answer"``, ``"http-529"``, ``"malformed_json"``, ...)."""
+        if self.fault is not None:
+            return self.fault
+        if self.status != 200:
+            return f"http-{self.status}"
+        return "slow" if self.delay_s else "answer"
 
     @classmethod
     def answer(cls, text: str, *, delay_s: float = 0.0) -> Reply:
@@ -105,14 +152,44 @@ class Reply:
         return cls(status=status)
 
     @classmethod
-    def error(cls, status: int, error_type: str | None = None) -> Reply:
+    def error(cls, status: int, error_type: str | None = None, message: str | None = None) -> Reply:
         """Any API error."""
-        return cls(status=status, error_type=error_type)
+        return cls(status=status, error_type=error_type, message=message)
 
     @classmethod
     def slow(cls, delay_s: float, text: str = "ok") -> Reply:
         """An answer that arrives after ``delay_s`` seconds (to trip client timeouts)."""
         return cls(text=text, delay_s=delay_s)
+
+    @classmethod
+    def unauthorized(cls) -> Reply:
+        """HTTP 401 ``authentication_error``, as for a wrong key."""
+        return cls(status=401)
+
+    @classmethod
+    def connection_reset(cls) -> Reply:
+        """No answer: the server closes the connection with a TCP reset after reading the request."""
+        return cls(fault="connection_reset")
+
+    @classmethod
+    def truncated_body(cls, text: str = "ok") -> Reply:
+        """A 200 that announces the whole body but sends only its first half, then closes the connection."""
+        return cls(text=text, fault="truncated_body")
+
+    @classmethod
+    def malformed_json(cls) -> Reply:
+        """A 200 ``application/json`` reply whose body is not valid JSON."""
+        return cls(fault="malformed_json")
+
+    @classmethod
+    def html(cls, status: int = 200) -> Reply:
+        """An HTML error page (``text/html``) with this status, as a proxy in front of the API may send."""
+        return cls(status=status, fault="html")
+
+    @classmethod
+    def not_a_message(cls) -> Reply:
+        """A 200 with valid JSON that is not a ``message`` object."""
+        return cls(fault="not_a_message")
 
 
 @dataclass(frozen=True)
@@ -151,6 +228,9 @@ class MessagesServer:
         responder: Default answer function, called with the parsed request body when no scripted reply is queued.
         batch_polls_before_end: How many status reads of a batch report ``in_progress`` before ``ended``.
         prompt_cache_min_tokens: Prefixes shorter than this are not cached (like the real minimums).
+        faults: Called for every ``POST /v1/messages`` with the parsed body and the number of earlier requests
+            with the same body; a :class:`Reply` it returns is sent instead of the normal answer, None lets the
+            request through.
     """
 
     def __init__(
@@ -160,9 +240,13 @@ class MessagesServer:
         responder: Callable[[dict[str, Any]], str | Reply] | None = None,
         batch_polls_before_end: int = 1,
         prompt_cache_min_tokens: int = 0,
+        faults: Callable[[dict[str, Any], int], Reply | None] | None = None,
     ):
         self.api_key = api_key
         self.responder = responder
+        self.faults = faults
+        self.fault_counts: collections.Counter[str] = collections.Counter()
+        self._seen_bodies: collections.Counter[str] = collections.Counter()
         self.batch_polls_before_end = batch_polls_before_end
         self.prompt_cache_min_tokens = prompt_cache_min_tokens
         self.requests: list[RecordedRequest] = []
@@ -243,6 +327,22 @@ class MessagesServer:
             self._thread.join(timeout=5)
 
     # -- request handling -----------------------------------------------------------------------------------
+
+    def _planned_fault(self, body: dict[str, Any]) -> Reply | None:
+        """The ``faults`` callable's reply for this request, counting the request as one more attempt."""
+        if self.faults is None:
+            return None
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        with self._lock:
+            earlier = self._seen_bodies[digest]
+            self._seen_bodies[digest] += 1
+        return self.faults(body, earlier)
+
+    def _count(self, reply: Reply) -> None:
+        """Count a fault when it is chosen (a slow reply may never be sent: the client gives up first)."""
+        if reply.kind != "answer":
+            with self._lock:
+                self.fault_counts[reply.kind] += 1
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
@@ -352,7 +452,7 @@ def _error_body(reply: Reply) -> dict[str, Any]:
     error_type = reply.error_type or _ERROR_TYPES.get(reply.status, "api_error")
     return {
         "type": "error",
-        "error": {"type": error_type, "message": f"scripted {error_type} (HTTP {reply.status})"},
+        "error": {"type": error_type, "message": reply.message or f"scripted {error_type} (HTTP {reply.status})"},
         "request_id": "req_test",
     }
 
@@ -395,8 +495,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(401, _error_body(Reply.error(401)))
             else:
                 self._route(method, path, body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (e.g. a timeout test)
+        except OSError:
+            pass  # the client gave up (e.g. a timeout test), or a fault closed the connection
         finally:
             with api._lock:
                 api._active -= 1
@@ -405,23 +505,62 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {"retry-after": f"{reply.retry_after:g}"} if reply.retry_after is not None else {}
         self._send_json(reply.status, _error_body(reply), headers)
 
+    def _send_raw(self, status: int, content_type: str, data: bytes, *, announced: int | None = None) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(data) if announced is None else announced))
+        self.send_header("request-id", "req_test")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reset_connection(self) -> None:
+        # SO_LINGER with a zero timeout makes close() send a TCP reset instead of an orderly shutdown.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _send_fault(self, reply: Reply, payload: Any) -> None:
+        """Send ``reply``'s fault in place of ``payload`` (the JSON the endpoint would have answered)."""
+        data = json.dumps(payload).encode()
+        if reply.fault == "connection_reset":
+            self._reset_connection()
+        elif reply.fault == "truncated_body":
+            self._send_raw(200, "application/json", data[: len(data) // 2], announced=len(data))
+            self.close_connection = True
+        elif reply.fault == "malformed_json":
+            self._send_raw(200, "application/json", data[: max(1, len(data) // 2)] + b"\x00}")
+        elif reply.fault == "html":
+            self._send_raw(reply.status, "text/html; charset=utf-8", _HTML_PAGE.encode())
+        else:  # not_a_message
+            self._send_json(200, {"type": "message", "content": "no list here", "usage": None})
+
+    def _send_reply(self, reply: Reply, payload: Any) -> None:
+        """Send a scripted reply: its fault, its HTTP error, or ``payload`` as the answer."""
+        if reply.fault is not None:
+            self._send_fault(reply, payload)
+        elif reply.status != 200:
+            self._send_error(reply)
+        else:
+            self._send_json(200, payload)
+
     def _route(self, method: str, path: str, body: Any) -> None:
         api = self.api
         fault = api._take_fault(method, path)
         if fault is not None:
+            api._count(fault)
             if fault.delay_s and api._stop.wait(fault.delay_s):
                 return
-            if fault.status != 200:
-                self._send_error(fault)
+            if fault.status != 200 or fault.fault is not None:
+                self._send_reply(fault, {"type": "error", "error": {"type": "api_error", "message": "injected"}})
                 return
         if method == "POST" and path == "/v1/messages":
-            reply = api._next_reply(body)
+            reply = api._planned_fault(body) or api._next_reply(body)
+            api._count(reply)
             if reply.delay_s and api._stop.wait(reply.delay_s):
                 return
-            if reply.status != 200:
-                self._send_error(reply)
-            else:
-                self._send_json(200, api._message(body, reply))
+            # the answer is built (and counted for prompt caching) only when some of it is sent
+            sent = reply.status == 200 and reply.fault in (None, "truncated_body", "malformed_json")
+            self._send_reply(reply, api._message(body, reply) if sent else None)
         elif method == "POST" and path == "/v1/messages/batches":
             self._send_json(200, api._create_batch(body))
         elif method == "GET" and path.startswith("/v1/messages/batches/"):

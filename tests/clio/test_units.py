@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from harness.taxonomy import (
+from harness.clio import (
     ClioConfig,
     DryRunLLM,
-    Hierarchy,
     TfidfSvdVectoriser,
     clio_level_names,
     clio_level_sizes,
@@ -20,8 +19,9 @@ from harness.taxonomy import (
     make_vectoriser,
     plan_clio_build,
 )
-from harness.taxonomy._clio_offline import compact_labels, distinctive_terms, group_offline
-from harness.taxonomy._clio_prompts import Candidate, parse_assign, parse_candidates, parse_named
+from harness.clio._offline import compact_labels, distinctive_terms, group_offline
+from harness.clio._prompts import Candidate, parse_assign, parse_candidates, parse_named
+from harness.taxonomy import Hierarchy
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "clio"
 
@@ -159,7 +159,7 @@ def test_diff_on_hand_made_hierarchies():
 
 
 def test_sentence_model_vectoriser_caches_on_disk(onet_release, tmp_path, monkeypatch):
-    from harness.taxonomy import EmbedderVectoriser, build_clio_hierarchy
+    from harness.clio import EmbedderVectoriser, build_clio_hierarchy
 
     vectoriser = EmbedderVectoriser("minilm", cache_root=tmp_path)
     assert vectoriser.name == "all-MiniLM-L6-v2"

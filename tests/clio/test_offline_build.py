@@ -6,14 +6,8 @@ from collections import Counter
 
 import pytest
 
-from harness.taxonomy import (
-    ClioConfig,
-    Hierarchy,
-    TfidfSvdVectoriser,
-    build_clio_hierarchy,
-    diff_hierarchies,
-    hierarchy_stats,
-)
+from harness.clio import ClioConfig, TfidfSvdVectoriser, build_clio_hierarchy, diff_hierarchies, hierarchy_stats
+from harness.taxonomy import Hierarchy
 
 pytestmark = pytest.mark.slow
 

@@ -14,9 +14,9 @@ import threading
 
 import pytest
 
+from harness.clio import ClioConfig, TfidfSvdVectoriser, abuild_clio_hierarchy, build_clio_hierarchy
+from harness.clio._prompts import ASSIGN_SYSTEM, MERGE_SYSTEM, PROPOSE_SYSTEM, RENAME_SYSTEM, RETRY_NOTE
 from harness.llm import AnswerCache, AnthropicLLM, CachedLLM, LLMError, RetryPolicy
-from harness.taxonomy import ClioConfig, TfidfSvdVectoriser, abuild_clio_hierarchy, build_clio_hierarchy
-from harness.taxonomy._clio_prompts import ASSIGN_SYSTEM, MERGE_SYSTEM, PROPOSE_SYSTEM, RENAME_SYSTEM, RETRY_NOTE
 from tests.support.messages_server import Reply, messages_server
 
 FAST_RETRY = RetryPolicy(max_attempts=2, base_delay_s=0.0, max_delay_s=0.0, jitter=0.0)

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from harness.taxonomy._clio_common import ParentDraft, nearest_to_centroid
+from harness.clio._common import ParentDraft, nearest_to_centroid
 
 __all__ = ["AGGLOMERATIVE_MAX_ITEMS", "OFFLINE_PREFIX", "OfflineMethod", "group_offline", "name_offline"]
 

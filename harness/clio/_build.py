@@ -1,6 +1,6 @@
 """A Clio-style task hierarchy built bottom-up from the O*NET task statements of any release.
 
-How a build runs (see ``_clio_llm`` for the rules of each model step and ``_clio_offline`` for the offline mode):
+How a build runs (see ``_llm`` for the rules of each model step and ``_offline`` for the offline mode):
 
 1. Every distinct task statement of the release (or a seeded sample of them) is a base node, with the same id as in
    the work-activity hierarchy (``task:<smallest Task ID>``), so goldset task labels map onto any hierarchy.
@@ -13,7 +13,7 @@ How a build runs (see ``_clio_llm`` for the rules of each model step and ``_clio
    number of groups with names made from the members. In model mode the new level is embedded from its names and
    descriptions before the next level is built; offline, a parent's vector is the normalised mean of its children's.
 5. Parent ids are content-derived (``<level>:<first 12 hex of SHA-256 of the sorted child ids>``), so identical
-   groupings get identical ids across builds and :func:`~harness.taxonomy.diff_hierarchies` can line them up.
+   groupings get identical ids across builds and :func:`~harness.clio.diff_hierarchies` can line them up.
 
 Every model call goes through the caller's :class:`~harness.llm.LLM` (wrap it in a :class:`~harness.llm.CachedLLM`
 to make the build resumable: a re-run after a crash answers every finished call from the cache and, given the same
@@ -30,24 +30,22 @@ import hashlib
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, get_args
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
 from harness import __version__
+from harness.clio._common import DryRunLLM, Item, ParentDraft, Timer, unit_rows
+from harness.clio._config import ClioConfig
+from harness.clio._llm import STEPS, LLMLevelBuilder
+from harness.clio._offline import group_offline, name_offline
+from harness.clio._prompts import PROMPT_HASHES
+from harness.clio._vectors import EmbedderVectoriser, TfidfSvdVectoriser, Vectoriser
 from harness.llm import LLM, CachedLLM, Usage
-from harness.taxonomy._clio_common import DryRunLLM, Item, ParentDraft, Timer, unit_rows
-from harness.taxonomy._clio_llm import STEPS, LLMLevelBuilder
-from harness.taxonomy._clio_offline import OfflineMethod, group_offline, name_offline
-from harness.taxonomy._clio_prompts import PROMPT_HASHES
-from harness.taxonomy._clio_vectors import TfidfSvdVectoriser, Vectoriser
-from harness.taxonomy._hierarchy import Hierarchy, Node
-from harness.taxonomy._onet import OnetRelease
-from harness.taxonomy._work_activity import base_node_id
+from harness.taxonomy import Hierarchy, Node, OnetRelease, base_node_id
 
 __all__ = [
-    "ClioConfig",
     "ClioPlan",
     "abuild_clio_hierarchy",
     "build_clio_hierarchy",
@@ -56,74 +54,7 @@ __all__ = [
     "plan_clio_build",
 ]
 
-log = logging.getLogger("harness.taxonomy.clio")
-
-
-@dataclass(frozen=True)
-class ClioConfig:
-    """Options of a Clio-style build (all recorded in the hierarchy's metadata).
-
-    Args:
-        levels: Number of levels, base included (3 → top, mid, base).
-        top: Requested number of top-level nodes.
-        seed: Seed of every random choice (k-means, SVD, option shuffles, the statement sample).
-        tolerance: Allowed relative deviation of a level's size from its target.
-        neighbourhood_size: Items per k-means neighbourhood when proposing candidates.
-        contrast_items: Nearest items from outside a neighbourhood shown with it.
-        overshoot: Candidates proposed per neighbourhood, relative to its share of the level's target.
-        assign_options: Candidates (nearest by embedding) offered to each child.
-        rename_max_children: Children shown when a parent is renamed (most central first).
-        duplicate_similarity: Cosine similarity above which two candidates are merged even when the level has no
-            more candidates than its target.
-        offline_method: Offline grouping: ``"agglomerative"`` (Ward), ``"kmeans"``, or ``"auto"`` (Ward up to
-            4,000 items, k-means above).
-        sample: Build over a seeded random sample of this many statements (None: all of them).
-        concurrency: Model calls in flight at once.
-        threads: Cap on BLAS/OpenMP threads while the levels are built (clustering, naming, model stages); the base
-            embedding is not capped. None keeps the libraries' default. On a busy machine one thread is often
-            several times faster than oversubscribed defaults.
-
-    Raises:
-        ValueError: An option out of range.
-    """
-
-    levels: int = 3
-    top: int = 12
-    seed: int = 0
-    tolerance: float = 0.25
-    neighbourhood_size: int = 40
-    contrast_items: int = 8
-    overshoot: float = 1.5
-    assign_options: int = 10
-    rename_max_children: int = 30
-    duplicate_similarity: float = 0.9
-    offline_method: OfflineMethod = "auto"
-    sample: int | None = None
-    concurrency: int = 16
-    threads: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.levels < 2:
-            raise ValueError(f"levels must be >= 2 (base included), got {self.levels}")
-        if self.top < 1:
-            raise ValueError(f"top must be >= 1, got {self.top}")
-        if not 0.0 <= self.tolerance < 1.0:
-            raise ValueError(f"tolerance must be in [0, 1), got {self.tolerance}")
-        for name in ("neighbourhood_size", "assign_options", "rename_max_children", "concurrency"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.contrast_items < 0:
-            raise ValueError(f"contrast_items must be >= 0, got {self.contrast_items}")
-        if self.overshoot < 1.0:
-            raise ValueError(f"overshoot must be >= 1, got {self.overshoot}")
-        if not 0.0 < self.duplicate_similarity <= 1.0:
-            raise ValueError(f"duplicate_similarity must be in (0, 1], got {self.duplicate_similarity}")
-        if self.offline_method not in get_args(OfflineMethod):
-            raise ValueError(f"offline_method must be one of {get_args(OfflineMethod)}, got {self.offline_method!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be >= 1 or None, got {self.threads}")
-        if self.sample is not None and self.sample < 2:
-            raise ValueError(f"sample must be >= 2 or None, got {self.sample}")
+log = logging.getLogger("harness.clio")
 
 
 def clio_level_names(levels: int) -> tuple[str, ...]:
@@ -258,103 +189,133 @@ async def abuild_clio_hierarchy(
     started = time.perf_counter()
     offline = llm is None
     if vectoriser is None:
-        if offline:
-            vectoriser = TfidfSvdVectoriser(seed=config.seed)
-        else:
-            from harness.taxonomy._clio_vectors import EmbedderVectoriser
-
-            vectoriser = EmbedderVectoriser()
-    names = clio_level_names(config.levels)
-    statements = _select_statements(release, config)
-    targets = clio_level_sizes(len(statements), config.top, config.levels)
-    timer = Timer()
-
-    t0 = time.perf_counter()
-    texts = list(statements["statement"])
-    base_ids = [base_node_id(ids) for ids in statements["task_ids"]]
-    items = [Item(id=bid, name=text, description="", base=(i,)) for i, (bid, text) in
-             enumerate(zip(base_ids, texts, strict=True))]
-    log.info("clio: embedding %d statements with %s", len(texts), vectoriser.name)
-    base_vectors = vectoriser.encode(texts)
-    vectors = base_vectors
-    timer.add("embed.base", t0)
-
+        vectoriser = TfidfSvdVectoriser(seed=config.seed) if offline else EmbedderVectoriser()
     if not offline and not isinstance(llm, CachedLLM | DryRunLLM):
         log.warning("clio: model answers are not cached (wrap the backend in CachedLLM); an interrupted build "
                     "will start again from scratch")
-    builder = None if offline else LLMLevelBuilder(llm=llm, vectoriser=vectoriser, config=config, progress=progress)
-    built: list[tuple[list[ParentDraft], np.ndarray]] = []
-    offline_methods: dict[str, str] = {}
-    with _thread_limit(config.threads):  # the base embedding above keeps its own threads
-        for step in range(1, config.levels):
-            level = names[-1 - step]
-            child_level = names[-step]
-            target = targets[-1 - step]
-            log.info("clio: level %s from %d %s items (target %d)", level, len(items), child_level, target)
-            if builder is not None:
-                drafts, assignment = await builder.build_level(items, vectors, target, level, step)
-            else:
-                t0 = time.perf_counter()
-                assignment, offline_methods[level] = group_offline(
-                    vectors, target, method=config.offline_method, seed=config.seed + step
-                )
-                groups = [np.flatnonzero(assignment == p).tolist() for p in range(int(assignment.max()) + 1)]
-                base_groups = [sorted(b for c in g for b in items[c].base) for g in groups]
-                drafts = name_offline(groups, base_groups, texts, base_vectors, base_ids, child_level)
-                timer.add(f"{level}.group_and_name", t0)
-            built.append((drafts, assignment))
-            parents = []
-            for p, draft in enumerate(drafts):
-                members = np.flatnonzero(assignment == p)
-                parents.append(Item(id=f"{level}#{p}", name=draft.name, description=draft.description,
-                                    base=tuple(sorted(b for c in members for b in items[c].base))))
-            t0 = time.perf_counter()
-            if builder is not None:
-                vectors = vectoriser.encode([p.text for p in parents])
-            else:
-                vectors = unit_rows(np.stack([vectors[assignment == p].mean(axis=0) for p in range(len(parents))]))
-            timer.add(f"{level}.embed", t0)
-            items = parents
-
-    nodes = _assemble(release, statements, names, built)
-    sizes = {lvl: sum(1 for n in nodes if n.level == lvl) for lvl in names}
-    level_targets = dict(zip(names, targets, strict=True))
-    within = {lvl: abs(sizes[lvl] - level_targets[lvl]) <= config.tolerance * level_targets[lvl] for lvl in names}
-    for lvl, ok in within.items():
-        if not ok:
-            log.warning("clio: level %s has %d nodes, outside %.0f%% of its target %d",
-                        lvl, sizes[lvl], 100 * config.tolerance, level_targets[lvl])
-    if builder is not None:
-        timer.seconds.update(builder.timer.seconds)
-    metadata: dict[str, Any] = {
-        "builder": "clio-offline" if offline else "clio",
-        "offline": offline,
-        "harness_version": __version__,
-        "onet_release": release.release,
-        "n_statements_in_release": len(release.statements),
-        "n_base": len(statements),
-        "seed": config.seed,
-        "seed_rule": "k-means/SVD random_state = seed + level step; option order "
-                     "random.Random(f'{seed}:{level}:{child id}'); sample numpy default_rng(seed)",
-        "config": asdict(config),
-        "models": {"embedding": vectoriser.name,
-                   "llm": None if offline else f"{llm.backend}:{llm.model_id}"},
-        "level_targets": level_targets,
-        "level_sizes": sizes,
-        "tolerance": config.tolerance,
-        "within_tolerance": within,
-    }
-    if offline:
-        metadata["offline_methods"] = offline_methods
-        metadata["naming"] = "[offline] most central statement | top class-based TF-IDF terms"
-    else:
-        metadata["prompt_hashes"] = dict(PROMPT_HASHES)
-        metadata["calls"] = {step: builder.stats[step].to_dict() for step in STEPS}
-        metadata["dedupe"] = builder.dedupe
-    timer.seconds["total"] = round(time.perf_counter() - started, 3)
-    metadata["timings_s"] = timer.seconds
+    statements = _select_statements(release, config)
+    run = _BuildRun(
+        config=config, names=clio_level_names(config.levels),
+        targets=clio_level_sizes(len(statements), config.top, config.levels), vectoriser=vectoriser,
+        builder=None if offline else LLMLevelBuilder(llm=llm, vectoriser=vectoriser, config=config,
+                                                     progress=progress),
+    )
+    built = await run.build_levels(statements)
+    nodes = _assemble(release, statements, run.names, built)
+    metadata = run.metadata(release, statements, nodes, llm)
+    metadata["timings_s"]["total"] = round(time.perf_counter() - started, 3)
     prefix = "clio-offline" if offline else "clio"
-    return Hierarchy(names, nodes, name=f"{prefix}-{release.release}", metadata=metadata)
+    return Hierarchy(run.names, nodes, name=f"{prefix}-{release.release}", metadata=metadata)
+
+
+_Built = list[tuple[list[ParentDraft], np.ndarray]]
+"""Per generated level, bottom-up: the parents' drafts and the parent index of every child."""
+
+
+@dataclass
+class _BuildRun:
+    """The state of one build while its levels are grouped bottom-up (mutable; private to this module)."""
+
+    config: ClioConfig
+    names: tuple[str, ...]
+    targets: tuple[int, ...]
+    vectoriser: Vectoriser
+    builder: LLMLevelBuilder | None  # None: offline grouping and naming
+    timer: Timer = field(default_factory=Timer)
+    offline_methods: dict[str, str] = field(default_factory=dict)
+    texts: list[str] = field(default_factory=list)
+    base_ids: list[str] = field(default_factory=list)
+    base_vectors: np.ndarray | None = None
+
+    async def build_levels(self, statements) -> _Built:
+        """Embed the statements, then group every level above the base, from the bottom up."""
+        t0 = time.perf_counter()
+        self.texts = list(statements["statement"])
+        self.base_ids = [base_node_id(ids) for ids in statements["task_ids"]]
+        items = [Item(id=bid, name=text, description="", base=(i,))
+                 for i, (bid, text) in enumerate(zip(self.base_ids, self.texts, strict=True))]
+        log.info("clio: embedding %d statements with %s", len(self.texts), self.vectoriser.name)
+        self.base_vectors = vectors = self.vectoriser.encode(self.texts)
+        self.timer.add("embed.base", t0)
+
+        built: _Built = []
+        with _thread_limit(self.config.threads):  # the base embedding above keeps its own threads
+            for step in range(1, self.config.levels):
+                level, target = self.names[-1 - step], self.targets[-1 - step]
+                log.info("clio: level %s from %d %s items (target %d)", level, len(items), self.names[-step], target)
+                if self.builder is not None:
+                    drafts, assignment = await self.builder.build_level(items, vectors, target, level, step)
+                else:
+                    drafts, assignment = self._offline_level(items, vectors, target, step)
+                built.append((drafts, assignment))
+                parents = [
+                    Item(id=f"{level}#{p}", name=draft.name, description=draft.description,
+                         base=tuple(sorted(b for c in np.flatnonzero(assignment == p) for b in items[c].base)))
+                    for p, draft in enumerate(drafts)
+                ]
+                t0 = time.perf_counter()
+                if self.builder is not None:
+                    vectors = self.vectoriser.encode([p.text for p in parents])
+                else:  # offline, a parent sits at the normalised mean of its children
+                    vectors = unit_rows(np.stack([vectors[assignment == p].mean(axis=0)
+                                                  for p in range(len(parents))]))
+                self.timer.add(f"{level}.embed", t0)
+                items = parents
+        return built
+
+    def _offline_level(
+        self, items: Sequence[Item], vectors: np.ndarray, target: int, step: int
+    ) -> tuple[list[ParentDraft], np.ndarray]:
+        level, child_level = self.names[-1 - step], self.names[-step]
+        t0 = time.perf_counter()
+        assignment, self.offline_methods[level] = group_offline(
+            vectors, target, method=self.config.offline_method, seed=self.config.seed + step
+        )
+        groups = [np.flatnonzero(assignment == p).tolist() for p in range(int(assignment.max()) + 1)]
+        base_groups = [sorted(b for c in g for b in items[c].base) for g in groups]
+        drafts = name_offline(groups, base_groups, self.texts, self.base_vectors, self.base_ids, child_level)
+        self.timer.add(f"{level}.group_and_name", t0)
+        return drafts, assignment
+
+    def metadata(self, release: OnetRelease, statements, nodes: Sequence[Node], llm: LLM | None) -> dict[str, Any]:
+        """How the build ran: release, models, seed, level targets and sizes, calls and timings (not in the id)."""
+        config, names, offline = self.config, self.names, self.builder is None
+        sizes = {lvl: sum(1 for n in nodes if n.level == lvl) for lvl in names}
+        level_targets = dict(zip(names, self.targets, strict=True))
+        within = {lvl: abs(sizes[lvl] - level_targets[lvl]) <= config.tolerance * level_targets[lvl]
+                  for lvl in names}
+        for lvl, ok in within.items():
+            if not ok:
+                log.warning("clio: level %s has %d nodes, outside %.0f%% of its target %d",
+                            lvl, sizes[lvl], 100 * config.tolerance, level_targets[lvl])
+        metadata: dict[str, Any] = {
+            "builder": "clio-offline" if offline else "clio",
+            "offline": offline,
+            "harness_version": __version__,
+            "onet_release": release.release,
+            "n_statements_in_release": len(release.statements),
+            "n_base": len(statements),
+            "seed": config.seed,
+            "seed_rule": "k-means/SVD random_state = seed + level step; option order "
+                         "random.Random(f'{seed}:{level}:{child id}'); sample numpy default_rng(seed)",
+            "config": asdict(config),
+            "models": {"embedding": self.vectoriser.name,
+                       "llm": None if offline else f"{llm.backend}:{llm.model_id}"},
+            "level_targets": level_targets,
+            "level_sizes": sizes,
+            "tolerance": config.tolerance,
+            "within_tolerance": within,
+        }
+        if offline:
+            metadata["offline_methods"] = self.offline_methods
+            metadata["naming"] = "[offline] most central statement | top class-based TF-IDF terms"
+        else:
+            metadata["prompt_hashes"] = dict(PROMPT_HASHES)
+            metadata["calls"] = {step: self.builder.stats[step].to_dict() for step in STEPS}
+            metadata["dedupe"] = self.builder.dedupe
+            self.timer.seconds.update(self.builder.timer.seconds)
+        metadata["timings_s"] = self.timer.seconds
+        return metadata
 
 
 def _assemble(

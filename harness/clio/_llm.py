@@ -29,14 +29,14 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
-from harness.llm import LLM, LLMRequest
-from harness.taxonomy._clio_common import CallStats, Item, ParentDraft, Timer, nearest_to_centroid, run_all, unit_rows
-from harness.taxonomy._clio_offline import compact_labels
-from harness.taxonomy._clio_prompts import (
+from harness.clio._common import CallStats, Item, ParentDraft, Timer, nearest_to_centroid, run_all, unit_rows
+from harness.clio._config import ClioConfig
+from harness.clio._offline import compact_labels
+from harness.clio._prompts import (
     ASSIGN_SYSTEM,
     MAX_NAME_CHARS,
     MERGE_SYSTEM,
@@ -52,14 +52,12 @@ from harness.taxonomy._clio_prompts import (
     parse_candidates,
     parse_named,
 )
+from harness.clio._vectors import Vectoriser
+from harness.llm import LLM, LLMRequest
 
-if TYPE_CHECKING:
-    from harness.taxonomy._clio import ClioConfig
-    from harness.taxonomy._clio_vectors import Vectoriser
+__all__ = ["STEPS", "LLMLevelBuilder"]
 
-__all__ = ["LLMLevelBuilder"]
-
-log = logging.getLogger("harness.taxonomy.clio")
+log = logging.getLogger("harness.clio")
 _T = TypeVar("_T")
 STEPS = ("propose", "merge", "assign", "rename")
 _MAX_TOKENS = {"merge": 300, "assign": 16, "rename": 300}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.taxonomy._hierarchy import Hierarchy
+from harness.taxonomy import Hierarchy
 
 __all__ = [
     "HierarchyDiff", "HierarchyStats", "LevelDiff", "LevelStats", "ParentSample", "diff_hierarchies", "hierarchy_stats",

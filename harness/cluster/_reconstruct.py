@@ -232,6 +232,27 @@ def _select_direct(
     return [by_id[i] for i in ids]
 
 
+def _score_routes(
+    direct_shares: Mapping[str, pd.Series],
+    assigned: Sequence[Any],
+    hierarchy: Hierarchy,
+    levels: Sequence[str],
+) -> tuple[list[Reconstruction], dict[tuple[str, str], pd.Series], dict[str, float]]:
+    """Score each clustering level's prevalence against the direct route, level by prevalence level."""
+    cluster_shares: dict[tuple[str, str], pd.Series] = {}
+    scores: list[Reconstruction] = []
+    mean_sizes: dict[str, float] = {}
+    for entry in assigned:
+        aggregation = entry.level.aggregation
+        mean_sizes[aggregation] = entry.level.mean_cluster_size
+        for lvl in levels:
+            shares = prevalence(entry.classifications, hierarchy, level=lvl, weights=entry.weights)
+            cluster_shares[(lvl, aggregation)] = shares
+            scores.append(reconstruction_scores(direct_shares[lvl].to_dict(), shares.to_dict(),
+                                                level=lvl, aggregation=aggregation))
+    return scores, cluster_shares, mean_sizes
+
+
 def reconstruct(
     conversations: Sequence[Conversation],
     classifier: Classifier,
@@ -301,17 +322,7 @@ def reconstruct(
     timings["assign"] = time.perf_counter() - started
 
     direct_shares = {lvl: prevalence(direct_results, hierarchy, level=lvl) for lvl in levels}
-    cluster_shares: dict[tuple[str, str], pd.Series] = {}
-    scores: list[Reconstruction] = []
-    mean_sizes: dict[str, float] = {}
-    for entry in assigned:
-        aggregation = entry.level.aggregation
-        mean_sizes[aggregation] = entry.level.mean_cluster_size
-        for lvl in levels:
-            shares = prevalence(entry.classifications, hierarchy, level=lvl, weights=entry.weights)
-            cluster_shares[(lvl, aggregation)] = shares
-            scores.append(reconstruction_scores(direct_shares[lvl].to_dict(), shares.to_dict(),
-                                                level=lvl, aggregation=aggregation))
+    scores, cluster_shares, mean_sizes = _score_routes(direct_shares, assigned, hierarchy, levels)
     names = {}
     for lvl in levels:
         items = set(direct_shares[lvl].index).union(*(s.index for (lv, _), s in cluster_shares.items() if lv == lvl))

@@ -513,6 +513,50 @@ class AnthropicLLM:
             results[custom_id] = BatchResult(custom_id, response, error)
         return results
 
+    async def _cached_batch_results(self, ids: Sequence[str], cache: AnswerCache | None) -> dict[str, BatchResult]:
+        """Answers already in ``cache``: they are not submitted again."""
+        results: dict[str, BatchResult] = {}
+        if cache is None:
+            return results
+        for cid in dict.fromkeys(ids):
+            hit = await asyncio.to_thread(cache.get, cid)
+            if hit is not None:
+                response = LLMResponse(
+                    hit.text, Usage(), hit.model, 0.0, True, hit.stop_reason, 0.0, original_usage=hit.usage
+                )
+                results[cid] = BatchResult(cid, response)
+        return results
+
+    async def _submit_or_resume(
+        self, pending: Sequence[LLMRequest], pending_ids: set[str], state_path: Path
+    ) -> str:
+        """The id of the batch answering ``pending``: the one recorded in ``state_path``, or a new submission."""
+        state = _read_state(state_path)
+        if state is not None:
+            if state.get("model") != self.model_id or not pending_ids <= set(state.get("custom_ids", [])):
+                raise InputError(
+                    state_path,
+                    f"records batch {state.get('batch_id')} for other requests or another model; "
+                    "use a new state file for this set of requests",
+                    field="custom_ids",
+                )
+            log.info("anthropic batch %s: resuming from %s", state["batch_id"], state_path)
+            return state["batch_id"]
+        batch_id = await self.submit_batch(pending)
+        _write_state(
+            state_path,
+            {
+                "schema": _BATCH_STATE_SCHEMA,
+                "backend": self.backend,
+                "model": self.model_id,
+                "batch_id": batch_id,
+                "custom_ids": sorted(pending_ids),
+                "submitted_at": time.time(),
+                "status": "in_progress",
+            },
+        )
+        return batch_id
+
     async def run_batch(
         self,
         requests: Sequence[LLMRequest],
@@ -546,43 +590,10 @@ class AnthropicLLM:
         """
         state_path = Path(state_path)
         ids = [self.custom_id(r) for r in requests]
-        results: dict[str, BatchResult] = {}
-        if cache is not None:
-            for cid in dict.fromkeys(ids):
-                hit = await asyncio.to_thread(cache.get, cid)
-                if hit is not None:
-                    response = LLMResponse(
-                        hit.text, Usage(), hit.model, 0.0, True, hit.stop_reason, 0.0, original_usage=hit.usage
-                    )
-                    results[cid] = BatchResult(cid, response)
+        results = await self._cached_batch_results(ids, cache)
         pending = [r for r, cid in zip(requests, ids, strict=True) if cid not in results]
-        pending_ids = set(ids) - set(results)
         if pending:
-            state = _read_state(state_path)
-            if state is not None:
-                if state.get("model") != self.model_id or not pending_ids <= set(state.get("custom_ids", [])):
-                    raise InputError(
-                        state_path,
-                        f"records batch {state.get('batch_id')} for other requests or another model; "
-                        "use a new state file for this set of requests",
-                        field="custom_ids",
-                    )
-                batch_id = state["batch_id"]
-                log.info("anthropic batch %s: resuming from %s", batch_id, state_path)
-            else:
-                batch_id = await self.submit_batch(pending)
-                _write_state(
-                    state_path,
-                    {
-                        "schema": _BATCH_STATE_SCHEMA,
-                        "backend": self.backend,
-                        "model": self.model_id,
-                        "batch_id": batch_id,
-                        "custom_ids": sorted(pending_ids),
-                        "submitted_at": time.time(),
-                        "status": "in_progress",
-                    },
-                )
+            batch_id = await self._submit_or_resume(pending, set(ids) - set(results), state_path)
             started = time.monotonic()
             while not (status := await self.poll(batch_id)).ended:
                 if max_wait_s is not None and time.monotonic() - started > max_wait_s:

@@ -2,7 +2,10 @@
 
 Public API:
     Privacy wall: :class:`PrivacyPolicy` (15 conversations / 5 accounts minimum, raise-only) and
-    :class:`WalledTable` (every result records the policy it was produced under).
+    :class:`WalledTable` (every result records the policy it was produced under); :class:`CellSet` (cells by label).
+    Across releases: :class:`ReleaseLedger` (``release(facts, links, policy=, source=)`` →
+    :class:`LedgeredRelease`) keeps the wall consistent between releases of overlapping populations, refusing with
+    :class:`ReleaseRefused` what it cannot; :func:`default_ledger_path`, :data:`LEDGER_NAME`.
     Roll-up of a fact table: :func:`aggregate_facts` → :class:`Aggregate`, :func:`explode_links` (fact tables are
     read and checked by :func:`harness.run.read_facts`).
     Analyses (each returns a :class:`WalledTable`): :func:`occupation_shares`, :func:`category_shares`,
@@ -11,6 +14,17 @@ Public API:
     :func:`collaboration_by_task`, :func:`collaboration_by_group`, :func:`collaboration_from_tasks`,
     :func:`skills_distribution`, :func:`compare_shares`; figures ``plot_*``.
     Whole runs: :func:`analyze_release`, :func:`analyze_aggregate`, :func:`write_analysis`, :class:`Analysis`.
+    Analysis registry (name → source kinds → tables + figures; see ``_registry.py``): :data:`ANALYSES`,
+    :class:`AnalysisSpec`, :class:`AnalysisOutput`, :func:`register_analysis`, :func:`analysis_spec`,
+    :func:`analyses_for`, :func:`run_analyses`, :data:`SOURCE_KINDS`.
+    Waves v1..v5 (:func:`load_wave_set` → :class:`WaveSet`): :func:`pattern_counts`, :func:`collaboration_by_wave`,
+    :func:`automation_by_wave`, :func:`consumer_vs_api`, :func:`wave_trend`, :func:`task_mix_by_wave`,
+    :func:`concentration_by_wave`, :func:`concentration_measures`, :func:`gini`, :func:`power_law_by_wave`,
+    :func:`fit_power_law` → :class:`PowerLawFit`.
+    Long-format geography: :func:`geography_usage`, :func:`geography_fits`.
+    Drift between two runs: :func:`resolve_run`, :func:`run_from_facts`, :func:`run_from_wave` → :class:`DriftRun`;
+    :func:`drift`, :func:`drift_tables`, :data:`DRIFT_LEVELS`. Uncertainty helpers: :func:`linear_share_se`,
+    :func:`benjamini_hochberg`.
 """
 
 from harness.aggregate._analyses import (
@@ -29,6 +43,23 @@ from harness.aggregate._analyses import (
     use_by_job_zone,
     use_by_wage,
 )
+from harness.aggregate._concentration import (
+    PowerLawFit,
+    concentration_by_wave,
+    concentration_measures,
+    fit_power_law,
+    gini,
+    power_law_by_wave,
+)
+from harness.aggregate._drift import (
+    DRIFT_LEVELS,
+    DriftRun,
+    drift,
+    drift_tables,
+    resolve_run,
+    run_from_facts,
+    run_from_wave,
+)
 from harness.aggregate._figures import (
     plot_category_shares,
     plot_collaboration,
@@ -40,30 +71,92 @@ from harness.aggregate._figures import (
     plot_top,
     plot_use_by_wage,
 )
-from harness.aggregate._privacy import PrivacyPolicy, WalledTable, wall_cells
+from harness.aggregate._geography import geography_fits, geography_usage
+from harness.aggregate._ledger import (
+    LEDGER_NAME,
+    LedgeredRelease,
+    LedgerEntry,
+    ReleaseLedger,
+    ReleaseRefused,
+    default_ledger_path,
+)
+from harness.aggregate._privacy import CellSet, PrivacyPolicy, WalledTable, wall_cells
+from harness.aggregate._registry import (
+    ANALYSES,
+    SOURCE_KINDS,
+    AnalysisOutput,
+    AnalysisSpec,
+    WaveSet,
+    analyses_for,
+    analysis_spec,
+    register_analysis,
+    run_analyses,
+)
 from harness.aggregate._rollup import Aggregate, aggregate_facts, explode_links
 from harness.aggregate._run import PUBLISHED_2025_02_10, Analysis, analyze_aggregate, analyze_release, write_analysis
+from harness.aggregate._stats import benjamini_hochberg, linear_share_se
 from harness.aggregate._synthetic import synthetic_facts
+from harness.aggregate._waves import (
+    automation_by_wave,
+    collaboration_by_wave,
+    consumer_vs_api,
+    load_wave_set,
+    pattern_counts,
+    task_mix_by_wave,
+    wave_trend,
+)
 
 __all__ = [
+    "ANALYSES",
+    "DRIFT_LEVELS",
+    "LEDGER_NAME",
     "PUBLISHED_2025_02_10",
+    "SOURCE_KINDS",
     "Aggregate",
     "Analysis",
+    "AnalysisOutput",
+    "AnalysisSpec",
+    "CellSet",
+    "DriftRun",
+    "LedgerEntry",
+    "LedgeredRelease",
+    "PowerLawFit",
     "PrivacyPolicy",
+    "ReleaseLedger",
+    "ReleaseRefused",
     "WalledTable",
+    "WaveSet",
     "aggregate_facts",
+    "analyses_for",
+    "analysis_spec",
     "analyze_aggregate",
     "analyze_release",
     "automation_augmentation",
+    "automation_by_wave",
+    "benjamini_hochberg",
     "category_shares",
     "collaboration_by_group",
     "collaboration_by_task",
+    "collaboration_by_wave",
     "collaboration_from_tasks",
     "collaboration_overall",
     "compare_shares",
+    "concentration_by_wave",
+    "concentration_measures",
+    "consumer_vs_api",
+    "default_ledger_path",
     "depth_of_use",
+    "drift",
+    "drift_tables",
     "explode_links",
+    "fit_power_law",
+    "geography_fits",
+    "geography_usage",
+    "gini",
+    "linear_share_se",
+    "load_wave_set",
     "occupation_shares",
+    "pattern_counts",
     "plot_category_shares",
     "plot_collaboration",
     "plot_collaboration_by_group",
@@ -73,12 +166,20 @@ __all__ = [
     "plot_skills",
     "plot_top",
     "plot_use_by_wage",
+    "power_law_by_wave",
+    "register_analysis",
+    "resolve_run",
+    "run_analyses",
+    "run_from_facts",
+    "run_from_wave",
     "skills_distribution",
     "synthetic_facts",
+    "task_mix_by_wave",
     "top_occupations",
     "top_tasks",
     "use_by_job_zone",
     "use_by_wage",
     "wall_cells",
+    "wave_trend",
     "write_analysis",
 ]

@@ -209,11 +209,19 @@ def collaboration_overall(collaboration: WalledTable) -> WalledTable:
 
 
 def automation_augmentation(collaboration: WalledTable) -> WalledTable:
-    """Automation vs augmentation: ``mode``, ``pct`` (% of the five patterns; the two rows sum to 100)."""
+    """Automation vs augmentation: ``mode``, ``pct`` (% of the five patterns; the two rows sum to 100).
+
+    When no conversation of the five patterns is in the table (every pattern cell withheld by the wall, or none
+    classified) there is nothing to split, and both shares are NaN rather than a made-up 0.
+    """
     t = collaboration_overall(collaboration).table
-    t = t[t["mode"] != "excluded"].groupby("mode")["pct_of_patterns"].sum()
-    out = pd.DataFrame({"mode": ["augmentation", "automation"],
-                        "pct": [t.get("augmentation", 0.0), t.get("automation", 0.0)]})
+    five = t[t["mode"] != "excluded"]
+    if not (pd.to_numeric(five["pct"], errors="coerce") > 0).any():
+        shares = [np.nan, np.nan]
+    else:
+        by_mode = five.groupby("mode")["pct_of_patterns"].sum()
+        shares = [by_mode.get("augmentation", 0.0), by_mode.get("automation", 0.0)]
+    out = pd.DataFrame({"mode": ["augmentation", "automation"], "pct": shares})
     return collaboration.with_table("automation_augmentation", out,
                                     "Automation = directive + feedback loop; augmentation = task iteration "
                                     "+ learning + validation; none/filtered excluded.")

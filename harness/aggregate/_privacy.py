@@ -7,19 +7,24 @@ residual itself must pass the wall (or be empty); when it does not, the smallest
 it until it does (secondary suppression), so a single small cell can never be read off as "total minus the
 rest". Coarser levels (occupations, major groups, overall shares) are sums of reported cells only, so
 differences between levels reveal nothing that the reported cells do not already show.
+
+That guarantee holds for one release. Two releases of overlapping populations can still be differenced (a task
+withheld at 14 conversations and reported at 15 a conversation later shows its earlier count); a
+:class:`CellSet` of cells to withhold whatever their support is how :mod:`harness.aggregate._ledger` closes that gap.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["PrivacyPolicy", "WalledTable", "wall_cells"]
+__all__ = ["CellSet", "PrivacyPolicy", "WalledTable", "wall_cells"]
 
 _MIN_CONVERSATIONS = 15
 _MIN_ACCOUNTS = 5
@@ -54,6 +59,49 @@ class PrivacyPolicy:
 
     def as_dict(self) -> dict[str, int]:
         return {"min_conversations": int(self.min_conversations), "min_accounts": int(self.min_accounts)}
+
+
+@dataclass(frozen=True)
+class CellSet:
+    """Cells of the three walls, named by label: tasks, task × pattern pairs and skills.
+
+    Used both for the cells a release reported or withheld and for cells that must be withheld whatever their
+    support (passed to :func:`harness.aggregate.aggregate_facts` as ``withhold``).
+
+    Attributes:
+        tasks: Statement keys.
+        patterns: ``(statement_key, pattern)`` pairs.
+        skills: Skill names.
+    """
+
+    tasks: frozenset[str] = frozenset()
+    patterns: frozenset[tuple[str, str]] = frozenset()
+    skills: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, tasks: Iterable[str] = (), patterns: Iterable[tuple[str, str]] = (),
+           skills: Iterable[str] = ()) -> CellSet:
+        """A cell set from any iterables (pairs given as lists, e.g. read from JSON, become tuples)."""
+        return cls(frozenset(map(str, tasks)), frozenset((str(k), str(p)) for k, p in patterns),
+                   frozenset(map(str, skills)))
+
+    def __or__(self, other: CellSet) -> CellSet:
+        return CellSet(self.tasks | other.tasks, self.patterns | other.patterns, self.skills | other.skills)
+
+    def __and__(self, other: CellSet) -> CellSet:
+        return CellSet(self.tasks & other.tasks, self.patterns & other.patterns, self.skills & other.skills)
+
+    def __len__(self) -> int:
+        return len(self.tasks) + len(self.patterns) + len(self.skills)
+
+    def labels(self) -> list[str]:
+        """Readable labels of every cell, sorted (for messages)."""
+        return sorted([f"task {k!r}" for k in self.tasks] + [f"pattern {p!r} of task {k!r}" for k, p in self.patterns]
+                      + [f"skill {s!r}" for s in self.skills])
+
+    def as_json(self) -> dict[str, list[Any]]:
+        return {"tasks": sorted(self.tasks), "patterns": [list(p) for p in sorted(self.patterns)],
+                "skills": sorted(self.skills)}
 
 
 @dataclass(frozen=True)
@@ -120,7 +168,7 @@ def wall_cells(
     frame = pd.DataFrame({"cell": cells.to_numpy(), "account": accounts.to_numpy()})
     in_residual = frame["cell"].isna().to_numpy()
     if residual_mask is not None:
-        in_residual |= residual_mask.to_numpy()
+        in_residual = in_residual | residual_mask.to_numpy(dtype=bool)  # a new array: to_numpy() may be read-only
     labelled = frame[~in_residual]
     grouped = labelled.groupby("cell", observed=True, sort=False)["account"]
     support = pd.DataFrame({"conversations": grouped.size(), "accounts": grouped.nunique()})

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness.aggregate._privacy import PrivacyPolicy, WalledTable, wall_cells
+from harness.aggregate._privacy import CellSet, PrivacyPolicy, WalledTable, wall_cells
 from harness.errors import InputError
 from harness.run import validate_facts
 from harness.taxonomy import COLLABORATION_PATTERNS
@@ -87,6 +87,7 @@ def aggregate_facts(
     *,
     policy: PrivacyPolicy | None = None,
     source: str = "facts",
+    withhold: CellSet | None = None,
 ) -> Aggregate:
     """Aggregate a fact table behind the privacy wall and roll tasks up to occupations and major groups.
 
@@ -96,6 +97,9 @@ def aggregate_facts(
         links: Task → occupation links (``statement_key``, ``soc_codes``; optional ``statement``).
         policy: Privacy thresholds (default :class:`PrivacyPolicy()`, the minimum allowed).
         source: Label recorded in every output table.
+        withhold: Cells to withhold whatever their support (the cells an earlier release of an overlapping
+            population withheld, see :class:`harness.aggregate.ReleaseLedger`); they join the residual like any
+            cell below the wall.
 
     Returns:
         The walled :class:`Aggregate`.
@@ -104,8 +108,9 @@ def aggregate_facts(
         InputError: the fact table lacks a column, repeats a conversation, or names a task not in ``links``.
     """
     policy = policy or PrivacyPolicy()
+    withhold = withhold or CellSet()
     validate_facts(facts)
-    released = _release_tasks(facts, links, policy, source)
+    released = _release_tasks(facts, links, policy, source, withhold.tasks)
     rel, n_rel = released.rows, len(released.rows)
     n_rel_accounts = int(rel["account"].nunique())
 
@@ -114,9 +119,9 @@ def aggregate_facts(
 
     tasks = _task_table(released, links, n_rel, n_rel_accounts)
     levels = _occupation_tables(released, explode_links(links), tasks, n_rel)
-    patterns_by_task, patterns = _pattern_tables(released, policy, n_rel)
+    patterns_by_task, patterns = _pattern_tables(released, policy, n_rel, withhold.patterns)
     # Skills: each skill is a cell; the withheld skills form one residual that must pass the wall too.
-    skills = _skills(facts, released.mask, released.account_codes, policy, n_rel)
+    skills = _skills(facts, released.mask, released.account_codes, policy, n_rel, withhold.skills)
     return Aggregate(
         policy=policy,
         tasks=table("tasks", tasks, "Reported task cells; shares are of released conversations."),
@@ -155,7 +160,8 @@ class _Released:
         return np.asarray(self.task_labels, dtype=object)[codes]
 
 
-def _release_tasks(facts: pd.DataFrame, links: pd.DataFrame, policy: PrivacyPolicy, source: str) -> _Released:
+def _release_tasks(facts: pd.DataFrame, links: pd.DataFrame, policy: PrivacyPolicy, source: str,
+                   withhold: frozenset[str] = frozenset()) -> _Released:
     """Apply the wall to task cells (occupational, classified conversations); every other row is residual."""
     keys = facts["statement_key"].astype("object")
     occupational = facts["occupational"].fillna(False).astype(bool).to_numpy()
@@ -168,7 +174,8 @@ def _release_tasks(facts: pd.DataFrame, links: pd.DataFrame, policy: PrivacyPoli
     task_codes, task_labels = pd.factorize(keys.where(classified))
     account_codes, _ = pd.factorize(facts["account_id"])
     cells = pd.Series(np.where(task_codes >= 0, task_codes, np.nan))
-    kept_codes, residual = wall_cells(cells, pd.Series(account_codes), policy)
+    forced = pd.Series(keys.isin(withhold).to_numpy() & classified)
+    kept_codes, residual = wall_cells(cells, pd.Series(account_codes), policy, residual_mask=forced)
     mask = np.isin(task_codes, np.asarray(kept_codes, dtype=np.int64))
     rows = pd.DataFrame(
         {
@@ -213,7 +220,8 @@ def _occupation_tables(
     return levels
 
 
-def _pattern_tables(released: _Released, policy: PrivacyPolicy, n_rel: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _pattern_tables(released: _Released, policy: PrivacyPolicy, n_rel: int,
+                    withhold: frozenset[tuple[str, str]] = frozenset()) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Patterns by task (wide) and overall.
 
     A task's breakdown is reported only if its withheld part passes the wall too; otherwise the whole breakdown of
@@ -226,6 +234,9 @@ def _pattern_tables(released: _Released, policy: PrivacyPolicy, n_rel: int) -> t
     pcells["ok"] = (pcells["conversations"] >= policy.min_conversations) & (
         pcells["accounts"] >= policy.min_accounts
     )
+    if withhold:
+        pairs = zip(released.statement_keys(pcells["task"].to_numpy()), pcells["pattern"], strict=True)
+        pcells.loc[[pair in withhold for pair in pairs], "ok"] = False
     task_total = rel.groupby("task").size()
     ok_total = pcells[pcells["ok"]].groupby("task")["conversations"].sum().reindex(task_total.index).fillna(0)
     res_conv = task_total - ok_total
@@ -249,7 +260,7 @@ def _pattern_tables(released: _Released, policy: PrivacyPolicy, n_rel: int) -> t
 
 
 def _skills(facts: pd.DataFrame, released_mask: np.ndarray, account_codes: np.ndarray,
-            policy: PrivacyPolicy, n_rel: int) -> pd.DataFrame:
+            policy: PrivacyPolicy, n_rel: int, withhold: frozenset[str] = frozenset()) -> pd.DataFrame:
     empty = pd.DataFrame({"skill": [], "conversations": [], "accounts": [], "pct": []})
     if "skills" not in facts.columns or not released_mask.any():
         return empty
@@ -258,7 +269,8 @@ def _skills(facts: pd.DataFrame, released_mask: np.ndarray, account_codes: np.nd
     frame = frame.explode("skill").dropna(subset=["skill"])
     if frame.empty:
         return empty
-    kept, residual = wall_cells(frame["skill"], frame["account"], policy)
+    kept, residual = wall_cells(frame["skill"], frame["account"], policy,
+                                residual_mask=frame["skill"].isin(withhold))
     if residual is None:
         return empty
     frame = frame[frame["skill"].isin(kept)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,7 +246,40 @@ def analyze_aggregate(aggregate: Aggregate, links: pd.DataFrame, *, name: str = 
         # the split above covers only pattern cells that cleared the wall; say how much it leaves out
         "patterns_withheld_pct": _withheld_pct(tables["collaboration"].table),
     }
-    return Analysis(name, tables, figures, summary)
+    return Analysis(name, tables, figures, _explain_nulls(summary))
+
+
+# Why a headline number of a fact-table summary can be null; the summary carries the reason beside the null.
+_WHY_NULL = {
+    "augmentation_pct": "no conversation with one of the five collaboration patterns cleared the privacy wall, so "
+                        "there is no automation/augmentation split to report",
+    "automation_pct": "no conversation with one of the five collaboration patterns cleared the privacy wall, so "
+                      "there is no automation/augmentation split to report",
+    "patterns_withheld_pct": "no pattern counts were released, so there is no total for the withheld share to be "
+                             "a share of",
+    "not_classified_or_below_threshold": "this residual total is itself below the privacy wall, so it is withheld",
+}
+
+
+def _explain_nulls(summary: dict[str, Any]) -> dict[str, Any]:
+    """``summary`` with every NaN or infinite number made null, and a ``why_null`` entry giving each null's reason.
+
+    JSON has no NaN (a bare ``NaN`` in ``summary.json`` breaks strict parsers), and a made-up number would be worse.
+    """
+    out = _finite_or_null(summary)
+    why = {key: _WHY_NULL[key] for key, value in out.items() if value is None and key in _WHY_NULL}
+    return {**out, "why_null": why} if why else out
+
+
+def _finite_or_null(value: Any) -> Any:
+    """``value`` with NaN and infinite floats (at any depth of dicts and lists) replaced by None."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_null(v) for v in value]
+    return value
 
 
 def _withheld_pct(collaboration: pd.DataFrame) -> float | None:
@@ -270,5 +304,6 @@ def write_analysis(analysis: Analysis, out_dir: str | Path) -> Path:
         fig = build()
         fig.savefig(out.figure_png(name), dpi=110, metadata={"Software": None})
         plt.close(fig)
-    out.summary_path.write_text(json.dumps(analysis.summary, indent=2, default=str))
+    # strict JSON: a number that could not be computed is written as null, never as a bare NaN
+    out.summary_path.write_text(json.dumps(_finite_or_null(analysis.summary), indent=2, default=str, allow_nan=False))
     return out.path

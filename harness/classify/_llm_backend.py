@@ -60,9 +60,12 @@ from harness.conversations import Conversation
 from harness.llm import LLM, LLMError, LLMRequest, LLMRequestError, LLMResponse, Usage
 from harness.taxonomy import PATTERNS, Hierarchy, Node
 
-__all__ = ["METHOD_VERSION", "LLMClassifier", "LLMClassifierConfig"]
+__all__ = ["METHOD_VERSION", "NO_USABLE_ANSWER", "LLMClassifier", "LLMClassifierConfig"]
 
 METHOD_VERSION = "llm-traversal/1"
+# Marks a failure of the transport rather than of the model's judgement: the classify pipeline retries such
+# conversations when a run is resumed (see harness.classify._pipeline), whereas a bad answer stays as recorded.
+NO_USABLE_ANSWER = "no usable answer from the model"
 _T = TypeVar("_T")
 # The settings describe() records, in the order it has always recorded them.
 _DESCRIBED = ("summarise", "top_k", "traverse_non_occupational", "traverse", "order_variants", "max_transcript_chars",
@@ -361,7 +364,7 @@ class LLMClassifier:
             return await self._pipeline(conv, run)
         except LLMRequestError as exc:
             # no readable answer even after retries (garbled replies, dropped connections, timeouts)
-            run.failures.append(f"{run.step}: no usable answer from the model ({exc.reason})")
+            run.failures.append(f"{run.step}: {NO_USABLE_ANSWER} ({exc.reason})")
             return self._result(conv, run, occupational=None)
         except LLMError as exc:
             if exc.status_code not in _PER_REQUEST_STATUS:

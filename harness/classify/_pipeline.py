@@ -1,10 +1,27 @@
-"""Running a classifier over many conversations: progress, resume after a kill, and the facts table.
+"""Running a classifier over many conversations: progress, resume, and the facts table.
 
-Rows are appended to ``facts.partial.jsonl`` one batch at a time (flushed and fsynced), each tagged with the
-conversation's position in the input (``seq``). A re-run with the same output directory reads what is there, drops a
-trailing half-written line, skips conversations already done and continues; the final ``facts.parquet`` and
-``facts.jsonl`` are written in input order, one row per conversation, so a killed-and-resumed run produces the same
-files as an uninterrupted one (given a deterministic classifier or a warm answer cache).
+Rows are appended to ``facts.partial.jsonl`` one batch at a time (flushed and fsynced). Each row carries
+``content_sha256``, a hash of what the classifier read from the conversation (account, model, messages; never the
+text itself), and ``retryable``, true when the row is invalid only because no usable answer came back from the
+model (a timeout, a dropped connection, an unreadable reply).
+
+A re-run with the same output directory reads the rows there (a trailing half-written line is cut off) and, for
+each conversation of the input, decides:
+
+* resumed – a row exists, its content hash matches and it is not retryable: the row is kept;
+* re-classified – the content changed under the same id, or the row predates content hashes (a version-1 run,
+  which is re-classified whole rather than trusted blindly; unchanged conversations come from the answer cache);
+* retried – the row is retryable;
+* new – no row yet.
+
+Rows of conversations no longer in the input are left out of the facts (and counted) but stay in the partial file,
+so a later run over the full input still finds them. Re-classified rows are appended; the last row of a
+conversation wins. The finished ``facts.parquet`` and ``facts.jsonl`` follow the input order with ``seq`` set to the
+input position, so a killed, edited or reordered run gives the same files as a fresh run of its final input (given
+a deterministic classifier or a warm answer cache).
+
+The whole call holds the run directory's lock, and the facts and manifest are committed together
+(:meth:`harness.run.RunDir.finish`): until the manifest is back, readers see an unfinished run.
 """
 
 from __future__ import annotations
@@ -19,12 +36,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from harness.classify._llm_backend import NO_USABLE_ANSWER
 from harness.classify._types import Classification, Classifier
 from harness.conversations import Conversation
 from harness.errors import InputError
@@ -36,6 +54,8 @@ __all__ = ["RunResult", "classify_conversations", "facts_to_classifications", "p
 log = logging.getLogger(__name__)
 
 _Rows = dict[str, dict[str, Any]]  # fact rows by conversation id
+_Todo = list[tuple[int, Conversation]]  # (input position, conversation) still to classify
+_Redo = Literal["new", "changed", "unhashed", "retried"]
 
 _PACKAGES = ("econ-index-harness", "anthropic", "inspect-ai", "sentence-transformers", "torch", "pandas", "numpy",
              "scikit-learn", "scipy", "pyarrow")
@@ -59,9 +79,15 @@ class RunResult:
     Attributes:
         out_dir: The run directory.
         n_total: Conversations in the input.
-        n_resumed: Of those, already classified by an earlier run.
-        n_classified: Classified by this call.
+        n_resumed: Of those, kept from an earlier run.
+        n_classified: Classified by this call (the sum of the four counts below).
+        n_new: Classified for the first time.
+        n_changed: Classified again because their content changed since.
+        n_unhashed: Classified again because their earlier row had no content hash (a version-1 run).
+        n_retried: Classified again because the earlier attempt got no usable answer from the model.
+        n_dropped: Rows of an earlier run whose conversation is not in this input (left out of the facts).
         n_invalid: Rows marked invalid.
+        n_retryable: Of the invalid rows, those a re-run will try again.
         seconds: Wall time of this call.
         facts: The facts table as written to ``facts.parquet`` (input order), so callers need not read it back.
         manifest: The manifest as written.
@@ -71,7 +97,13 @@ class RunResult:
     n_total: int
     n_resumed: int
     n_classified: int
+    n_new: int
+    n_changed: int
+    n_unhashed: int
+    n_retried: int
+    n_dropped: int
     n_invalid: int
+    n_retryable: int
     seconds: float
     facts: pd.DataFrame = field(repr=False, compare=False)
     manifest: Mapping[str, Any] = field(repr=False, compare=False)
@@ -84,6 +116,34 @@ class RunResult:
     @property
     def facts_path(self) -> Path:
         return self.run.facts_path
+
+    def summary(self) -> str:
+        """One line for the terminal: what was resumed, re-classified, new and invalid, the time and the table."""
+        parts = [f"{self.n_resumed} resumed", f"{self.n_changed} re-classified (content changed)", f"{self.n_new} new"]
+        if self.n_unhashed:
+            parts.append(f"{self.n_unhashed} re-classified (no content hash: written by an older harness)")
+        if self.n_retried:
+            parts.append(f"{self.n_retried} retried (no usable answer last time)")
+        if self.n_dropped:
+            parts.append(f"{self.n_dropped} dropped (no longer in the input)")
+        invalid = f"{self.n_invalid} invalid"
+        if self.n_retryable:
+            invalid += f" ({self.n_retryable} for lack of an answer; a re-run retries them)"
+        return (f"{self.n_total} conversations: {', '.join(parts)}; {invalid}; {self.seconds:.1f} s "
+                f"→ {self.facts_path}")
+
+
+def content_sha256(conv: Conversation) -> str:
+    """SHA-256 of what a classifier reads from ``conv``: its account, model and messages (roles and text).
+
+    The id is left out (it is the key the hash is filed under) and so is ``meta``, which no classifier reads. JSON
+    with sorted keys, fixed separators and ASCII escapes gives every conversation exactly one serialisation, a lone
+    surrogate in the text included.
+    """
+    payload = {"account_id": conv.account_id, "model": conv.model,
+               "messages": [[m.role, m.content] for m in conv.messages]}
+    blob = json.dumps(payload, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("ascii")).hexdigest()
 
 
 def _identity(classifier: Classifier, hierarchy: Hierarchy) -> dict[str, str]:
@@ -104,50 +164,99 @@ def _check_identity(run: RunDir, classifier: Classifier, hierarchy: Hierarchy) -
 
 
 def _check_unique_ids(items: Sequence[Conversation], out: Path) -> set[str]:
-    seen: set[str] = set()
-    for conv in items:
-        if conv.id in seen:
-            raise InputError(out, f"conversation id {conv.id!r} appears twice in the input", field="id")
-        seen.add(conv.id)
-    return seen
+    first: dict[str, int] = {}
+    for position, conv in enumerate(items, start=1):
+        if conv.id in first:
+            raise InputError(out, f"the input holds conversation id {conv.id!r} twice (conversations "
+                             f"{first[conv.id]} and {position}); ids must be unique", field="id")
+        first[conv.id] = position
+    return set(first)
 
 
-def _resume(run: RunDir, items: Sequence[Conversation], ids: set[str]) -> tuple[_Rows, list[tuple[int, Conversation]]]:
-    """Rows already written (by conversation id) and the (input position, conversation) pairs still to do."""
-    done = run.read_partial()
-    stale = set(done) - ids
-    if stale:
-        raise InputError(run.partial_path, f"{len(stale)} rows belong to another input (e.g. {sorted(stale)[0]!r}); "
-                         "use a fresh output directory")
-    todo = [(seq, conv) for seq, conv in enumerate(items) if conv.id not in done]
-    if len(items) > len(todo):
-        log.info("resuming: %d of %d conversations already classified", len(items) - len(todo), len(items))
-    return done, todo
+def _redo_reason(row: Mapping[str, Any] | None, digest: str) -> _Redo | None:
+    """Why a conversation must be classified (again), or None when its earlier row stands."""
+    if row is None:
+        return "new"
+    if row.get("content_sha256") is None:
+        return "unhashed"
+    if row["content_sha256"] != digest:
+        return "changed"
+    if row.get("retryable") is True:
+        return "retried"
+    return None
 
 
-def _fact_row(seq: int, result: Classification, hierarchy: Hierarchy) -> dict[str, Any]:
-    """One fact row: the input position, the classification's columns and the statement key of its task."""
+@dataclass
+class _Plan:
+    """What a call must do: the rows kept from earlier runs, the conversations to classify, and the counts."""
+
+    done: _Rows
+    todo: _Todo
+    counts: dict[str, int]
+
+
+def _plan(run: RunDir, items: Sequence[Conversation], ids: set[str], digests: Sequence[str]) -> _Plan:
+    """Match the rows already written against the input by id and content hash."""
+    earlier = run.read_partial()
+    done: _Rows = {}
+    todo: _Todo = []
+    counts = dict.fromkeys(("new", "changed", "unhashed", "retried"), 0)
+    for seq, conv in enumerate(items):
+        row = earlier.get(conv.id)
+        reason = _redo_reason(row, digests[seq])
+        if reason is None:
+            done[conv.id] = row
+        else:
+            todo.append((seq, conv))
+            counts[reason] += 1
+    dropped = [cid for cid in earlier if cid not in ids]
+    counts.update(resumed=len(done), dropped=len(dropped))
+    if done:
+        log.info("resuming: %d of %d conversations already classified", len(done), len(items))
+    if counts["changed"]:
+        example = next(c.id for s, c in todo if _redo_reason(earlier.get(c.id), digests[s]) == "changed")
+        log.warning("%d conversation(s) changed since they were classified (e.g. %r); classifying them again",
+                    counts["changed"], example)
+    if counts["unhashed"]:
+        log.warning("%d row(s) were written by an older harness without content hashes; classifying those "
+                    "conversations again (unchanged ones come from the answer cache)", counts["unhashed"])
+    if dropped:
+        log.warning("%d classified conversation(s) are not in this input (e.g. %r); they are left out of the facts "
+                    "but kept in %s", len(dropped), dropped[0], run.partial_path.name)
+    return _Plan(done, todo, counts)
+
+
+def _retryable(result: Classification) -> bool:
+    """Whether ``result`` is invalid only for want of an answer (a transport failure), which a re-run may cure."""
+    return not result.valid and NO_USABLE_ANSWER in (result.invalid_reason or "")
+
+
+def _fact_row(seq: int, result: Classification, hierarchy: Hierarchy, digest: str) -> dict[str, Any]:
+    """One fact row: the input position, the classification's columns, the statement key of its task, whether a
+    re-run should try again, and the hash of the content classified."""
     key = None
     # the roll-up to occupations joins on the task statement (see harness.aggregate)
     if result.path and "task_ids" in hierarchy[result.path[-1]].meta:
         key = normalise_statement(hierarchy[result.path[-1]].name)
-    return {"seq": seq, **result.to_row(hierarchy.levels), "statement_key": key}
+    return {"seq": seq, **result.to_row(hierarchy.levels), "statement_key": key, "retryable": _retryable(result),
+            "content_sha256": digest}
 
 
 def _classify_pending(
-    todo: Sequence[tuple[int, Conversation]],
+    plan: _Plan,
+    digests: Sequence[str],
     classifier: Classifier,
     hierarchy: Hierarchy,
     run: RunDir,
-    done: _Rows,
     *,
     batch_size: int,
     bar: tqdm,
 ) -> None:
-    """Classify ``todo`` batch by batch, appending each batch's rows durably to the partial file and to ``done``."""
+    """Classify ``plan.todo`` batch by batch, appending each batch's rows durably to the partial file and to
+    ``plan.done``."""
     with run.append_partial() as partial:
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start : start + batch_size]
+        for start in range(0, len(plan.todo), batch_size):
+            chunk = plan.todo[start : start + batch_size]
             results = classifier.classify([conv for _, conv in chunk])
             if len(results) != len(chunk):
                 raise RuntimeError(f"{classifier.spec} returned {len(results)} results for {len(chunk)} inputs")
@@ -155,16 +264,15 @@ def _classify_pending(
             for (seq, conv), result in zip(chunk, results, strict=True):
                 if result.conversation_id != conv.id:
                     raise RuntimeError(f"{classifier.spec} answered for {result.conversation_id!r}, not {conv.id!r}")
-                rows.append(_fact_row(seq, result, hierarchy))
+                rows.append(_fact_row(seq, result, hierarchy, digests[seq]))
             partial.append(rows)
-            done.update((row["conversation_id"], row) for row in rows)
+            plan.done.update((row["conversation_id"], row) for row in rows)
             bar.update(len(chunk))
 
 
-def _manifest(classifier: Classifier, hierarchy: Hierarchy, frame: pd.DataFrame, *, started: str,
-              counts: Mapping[str, int], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+def _manifest(classifier: Classifier, hierarchy: Hierarchy, *, started: str, counts: Mapping[str, int],
+              extra: Mapping[str, Any] | None) -> dict[str, Any]:
     """Provenance of a run: backend, classifier, hierarchy, package versions, times and counts."""
-    occupational = int(frame["occupational"].fillna(False).astype(bool).sum()) if len(frame) else 0
     return {
         "backend": classifier.spec,
         "classifier": classifier.describe(),
@@ -177,8 +285,19 @@ def _manifest(classifier: Classifier, hierarchy: Hierarchy, frame: pd.DataFrame,
         "package_versions": package_versions(),
         "started": started,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "counts": {**counts, "occupational": occupational},
+        "counts": dict(counts),
         **(extra or {}),
+    }
+
+
+def _counts(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """The manifest's counts: what this call did with each conversation, and what the finished rows hold."""
+    return {
+        "conversations": len(rows), "resumed": plan.counts["resumed"], "classified_now": len(plan.todo),
+        **{key: plan.counts[key] for key in ("new", "changed", "unhashed", "retried", "dropped")},
+        "invalid": sum(1 for row in rows if not row["valid"]),
+        "retryable": sum(1 for row in rows if row.get("retryable") is True),
+        "occupational": sum(1 for row in rows if row["occupational"] is True),
     }
 
 
@@ -194,6 +313,9 @@ def classify_conversations(
 ) -> RunResult:
     """Classify ``conversations`` into ``out_dir`` (facts + manifest), resuming from earlier partial output.
 
+    Holds the run directory's exclusive lock throughout. See the module docstring for what is resumed, classified
+    again or dropped.
+
     Args:
         conversations: The input; ids must be unique.
         classifier: Any :class:`~harness.classify.Classifier`.
@@ -204,26 +326,31 @@ def classify_conversations(
         manifest_extra: Extra provenance merged into the manifest (e.g. the input file and its hash).
 
     Raises:
-        InputError: duplicate conversation ids, or an unreadable partial file.
+        InputError: Duplicate conversation ids, rows of another classifier or hierarchy in ``out_dir``, or an
+            unreadable partial file.
+        RunDirInUseError: Another process is working on ``out_dir``.
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    run = RunDir(out_dir).create()
-    items = list(conversations)
-    ids = _check_unique_ids(items, run.path)
-    _check_identity(run, classifier, hierarchy)
-    done, todo = _resume(run, items, ids)
-    n_resumed = len(items) - len(todo)
-    bar = tqdm(total=len(items), initial=n_resumed, disable=not progress, unit="conv", desc="classify")
-    _classify_pending(todo, classifier, hierarchy, run, done, batch_size=batch_size, bar=bar)
-    bar.close()
-
-    frame = run.write_facts(sorted(done.values(), key=lambda r: r["seq"]))
-    n_invalid = int((~frame["valid"].astype(bool)).sum()) if len(frame) else 0
-    counts = {"conversations": len(items), "resumed": n_resumed, "classified_now": len(todo), "invalid": n_invalid}
-    manifest = _manifest(classifier, hierarchy, frame, started=started_at, counts=counts, extra=manifest_extra)
-    return RunResult(run.path, len(items), n_resumed, len(todo), n_invalid, time.perf_counter() - started,
-                     facts=frame, manifest=run.write_manifest(manifest))
+    with RunDir(out_dir).lock() as run:
+        items = list(conversations)
+        ids = _check_unique_ids(items, run.path)
+        digests = [content_sha256(conv) for conv in items]
+        _check_identity(run, classifier, hierarchy)
+        plan = _plan(run, items, ids, digests)
+        run.begin_update()
+        bar = tqdm(total=len(items), initial=len(plan.done), disable=not progress, unit="conv", desc="classify")
+        _classify_pending(plan, digests, classifier, hierarchy, run, batch_size=batch_size, bar=bar)
+        bar.close()
+        rows = [{**plan.done[conv.id], "seq": seq} for seq, conv in enumerate(items)]
+        counts = _counts(plan, rows)
+        manifest = _manifest(classifier, hierarchy, started=started_at, counts=counts, extra=manifest_extra)
+        frame, written = run.finish(rows, manifest)
+    return RunResult(run.path, len(items), plan.counts["resumed"], len(plan.todo), n_new=plan.counts["new"],
+                     n_changed=plan.counts["changed"], n_unhashed=plan.counts["unhashed"],
+                     n_retried=plan.counts["retried"], n_dropped=plan.counts["dropped"], n_invalid=counts["invalid"],
+                     n_retryable=counts["retryable"], seconds=time.perf_counter() - started, facts=frame,
+                     manifest=written)
 
 
 def facts_to_classifications(facts: pd.DataFrame) -> list[Classification]:

@@ -28,8 +28,10 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "harness.cli._demo",
     "harness.cli._gate",
     "harness.cli._goldset",
+    "harness.cli._label",
     "harness.cli._report",
     "harness.cli._reconstruct",
+    "harness.cli._drift",
 )
 
 

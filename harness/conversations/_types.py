@@ -1,16 +1,32 @@
-"""The ``Conversation`` and ``Message`` types and small helpers over them."""
+"""The ``Conversation`` and ``Message`` types and small helpers over them.
+
+Lone surrogates: JSON can spell a UTF-16 surrogate on its own (``"\\ud83d"``, half of an emoji cut in two by an
+exporter), and Python then holds a string that is not valid Unicode: it cannot be written as UTF-8 and tokenizers
+refuse it. A message's text keeps everything else, so such code points are replaced by U+FFFD (the replacement
+character) when the :class:`Message` is made, and the readers say how many messages they repaired. Identifiers are
+never repaired (two different ids could become one); the readers refuse them instead.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-__all__ = ["ROLES", "Conversation", "Message", "Role", "n_turns", "user_text"]
+__all__ = ["ROLES", "Conversation", "Message", "Role", "has_lone_surrogate", "n_turns", "user_text"]
 
 Role = Literal["user", "assistant", "system"]
 ROLES: tuple[str, ...] = get_args(Role)
+
+# Any surrogate code point left in a str is unpaired: json and UTF-8 decoding join valid pairs into one character.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a surrogate code point, which no UTF-8 encoder or tokenizer accepts."""
+    return _SURROGATE.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +35,8 @@ class Message:
 
     Args:
         role: Who wrote it: ``"user"``, ``"assistant"`` or ``"system"``.
-        content: The message text (may be empty).
+        content: The message text (may be empty). Lone surrogates are replaced by U+FFFD (see the module
+            docstring), so the stored text is always valid Unicode.
 
     Raises:
         ValueError: On a role outside :data:`ROLES` or a content that is not a string.
@@ -33,6 +50,8 @@ class Message:
             raise ValueError(f"role must be one of {', '.join(ROLES)}; got {self.role!r}")
         if not isinstance(self.content, str):
             raise ValueError(f"content must be a string; got {type(self.content).__name__}")
+        if has_lone_surrogate(self.content):
+            object.__setattr__(self, "content", _SURROGATE.sub("\ufffd", self.content))
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,31 +3,42 @@
 Each baseline metric is compared with the current run. A drop fails only when it exceeds a margin derived from the
 sample sizes, so a 150-item goldset does not fail on a one-item wobble while a large one still catches real
 regressions. Missing or undefined metrics always fail: a metric that silently disappears is a regression too.
+
+This gate is *unpaired*: it sees two summary numbers, not which items changed, so its margins are those of two
+independent samples (about ten points for an accuracy on 170 items). When the baseline's per-item results are
+stored, the paired gate (``harness compare BASELINE CANDIDATE --fail-unless-safe``,
+:func:`harness.evaluate.compare_runs`) sees far smaller regressions on the same items; ``make gate`` runs both and
+the paired one decides on regressions, while this one still catches a metric that went missing or undefined.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from scipy import stats
 
 from harness.errors import InputError
 from harness.evaluate._registry import KINDS, metric_direction
-from harness.run import MetricEntry, parse_metric_entries, read_json_object, read_metrics_file
+from harness.run import MetricEntry, MetricsFile, parse_metric_entries, read_json_object, read_metrics_file
 
 __all__ = [
     "KINDS",
     "GateResult",
     "GateRow",
     "MetricEntry",
+    "baseline_run",
+    "check_baseline_matches",
+    "check_same_goldsets",
     "format_gate_table",
     "gate",
     "read_baseline",
+    "read_baseline_file",
     "read_metrics",
     "write_baseline",
 ]
@@ -48,25 +59,136 @@ def read_metrics(path: str | Path) -> dict[str, MetricEntry]:
     return dict(read_metrics_file(path).metrics)
 
 
-def read_baseline(path: str | Path) -> dict[str, MetricEntry]:
-    """Read and check a ``baseline.json`` (schema ``harness.baseline/1``).
+def read_baseline_file(path: str | Path) -> MetricsFile:
+    """Read and check a ``baseline.json`` (schema ``harness.baseline/1``): its metric map and the run it records.
 
     Raises:
         InputError: As :func:`read_metrics_file`, and when the baseline lists no metrics (a gate that checks
             nothing would always pass).
     """
     path = Path(path)
-    entries = parse_metric_entries(path, read_json_object(path), BASELINE_SCHEMA)[1]
+    run, entries = parse_metric_entries(path, read_json_object(path), BASELINE_SCHEMA)
     if not entries:
         raise InputError(path, "the baseline lists no metrics, so the gate would check nothing", field="metrics")
-    return entries
+    return MetricsFile(schema=BASELINE_SCHEMA, run=run, metrics=entries)
 
 
-def write_baseline(path: str | Path, metrics: Mapping[str, MetricEntry]) -> Path:
-    """Write ``baseline.json`` from a metric map (e.g. a reviewed run's metrics); returns the path."""
+def read_baseline(path: str | Path) -> dict[str, MetricEntry]:
+    """The metric map of a ``baseline.json``; see :func:`read_baseline_file`."""
+    return dict(read_baseline_file(path).metrics)
+
+
+def _goldset_digests(run: Mapping[str, Any]) -> list[str] | None:
+    """The sha256 of each goldset a run was scored on, sorted; None when the run does not record them."""
+    goldsets = run.get("goldsets")
+    if not isinstance(goldsets, list) or not goldsets:
+        return None
+    digests = [g.get("sha256") for g in goldsets if isinstance(g, dict)]
+    if len(digests) != len(goldsets) or not all(isinstance(d, str) for d in digests):
+        return None
+    return sorted(digests)
+
+
+def check_baseline_matches(
+    metrics: MetricsFile, baseline: MetricsFile, metrics_path: str | Path, baseline_path: str | Path
+) -> None:
+    """Refuse a gate whose two sides cannot be compared, before any metric is judged.
+
+    Three mismatches would otherwise end in a wrong or meaningless verdict: a baseline none of whose metrics the
+    run reports (another producer, another hierarchy's levels), and a baseline recorded on other goldset files
+    or another split than the run (the numbers measure different items). The goldsets and split are compared
+    only when both sides record them; baselines written before they were recorded are compared on their metrics
+    alone.
+
+    Raises:
+        InputError: Naming the baseline file and what differs.
+    """
+    shared = set(baseline.metrics) & set(metrics.metrics)
+    if not shared:
+        example = next(iter(baseline.metrics))
+        raise InputError(baseline_path, f"none of its {len(baseline.metrics)} metrics (e.g. {example!r}) is in "
+                         f"{metrics_path}: the baseline belongs to another metric set", field="metrics")
+    check_same_goldsets(metrics.run, baseline.run, metrics_path, baseline_path)
+
+
+def check_same_goldsets(
+    run: Mapping[str, Any], other: Mapping[str, Any], path: str | Path, other_path: str | Path
+) -> None:
+    """Refuse two runs (or a run and a baseline) recorded on different goldset files or splits.
+
+    Each side's ``run`` block lists its goldsets with their sha256 and its split; a side that does not record
+    them is not judged.
+
+    Raises:
+        InputError: Naming ``other_path`` and the field that differs.
+    """
+    ours, theirs = _goldset_digests(run), _goldset_digests(other)
+    if ours is not None and theirs is not None and ours != theirs:
+        raise InputError(other_path, f"recorded on other goldset files (sha256 {', '.join(d[:12] for d in theirs)}"
+                         f") than {path} ({', '.join(d[:12] for d in ours)}); compare like with like, or record a "
+                         "new baseline for a changed goldset", field="run.goldsets")
+    split, other_split = run.get("split"), other.get("split")
+    if isinstance(split, str) and isinstance(other_split, str) and split != other_split:
+        raise InputError(other_path, f"recorded on the {other_split!r} split, but {path} scored the {split!r} split",
+                         field="run.split")
+
+
+_RECORDED_RUN = ("backend", "model", "hierarchy_id", "onet_release", "split")
+
+
+def baseline_run(run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a baseline records of the run it came from: backend, model, hierarchy, release, split and goldsets.
+
+    The goldsets (name, sha256, items) and split let :func:`check_baseline_matches` refuse a later run scored
+    on other items; the rest tells a reviewer what the baseline stands for.
+    """
+    recorded = {key: run[key] for key in _RECORDED_RUN if run.get(key) is not None}
+    goldsets = run.get("goldsets")
+    if isinstance(goldsets, list):
+        recorded["goldsets"] = [{k: g[k] for k in ("name", "sha256", "n_items") if k in g}
+                                for g in goldsets if isinstance(g, dict)]
+    return recorded
+
+
+def write_baseline(
+    path: str | Path, metrics: Mapping[str, MetricEntry], *, run: Mapping[str, Any] | None = None
+) -> Path:
+    """Write ``baseline.json`` from a metric map (e.g. a reviewed run's metrics) in one go, through a rename.
+
+    Undefined (NaN) metrics are left out: a baseline value is something to compare against, and an undefined
+    one would fail every later gate.
+
+    Args:
+        path: The file to write; its folder must exist.
+        metrics: The metric map.
+        run: What the baseline records of its run (see :func:`baseline_run`); left out when None.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        InputError: ``path`` is a directory, its folder does not exist, it cannot be written, or no metric is
+            defined.
+    """
     path = Path(path)
-    body = {"schema": BASELINE_SCHEMA, "metrics": {k: v.to_dict() for k, v in metrics.items()}}
-    path.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+    if path.is_dir():
+        raise InputError(path, "is a directory; give the baseline's file name (e.g. baseline.json)")
+    if not path.parent.is_dir():
+        raise InputError(path, f"folder {path.parent} does not exist")
+    defined = {k: v.to_dict() for k, v in metrics.items() if not math.isnan(v.value)}
+    if not defined:
+        raise InputError(path, "no metric has a defined value, so the baseline would check nothing")
+    body: dict[str, Any] = {"schema": BASELINE_SCHEMA}
+    if run:
+        body["run"] = dict(run)
+    body["metrics"] = defined
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(path, f"cannot write the baseline: {exc.strerror or exc}") from None
     return path
 
 

@@ -54,6 +54,7 @@ from harness.conversations import Conversation, Message, conversation_to_dict
 from harness.conversations._jsonl import FieldError, messages_from_list
 from harness.errors import InputError
 from harness.evaluate._agreement import PATTERNS
+from harness.run import parse_json
 
 __all__ = [
     "CONFIDENCES",
@@ -400,6 +401,18 @@ def _check_date(chk: _LineChecker, date: Any, where: str) -> str | None:
     return date
 
 
+def _goldset_text(path: Path) -> tuple[str, InputError | None]:
+    """The goldset's text (a leading byte-order mark dropped), or the reason it cannot be read."""
+    if path.is_dir():
+        return "", InputError(path, "is a directory; expected a goldset JSONL file")
+    try:
+        return path.read_text(encoding="utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return "", InputError(path, f"not UTF-8 text (byte {exc.start} cannot be decoded); save the goldset as UTF-8")
+    except OSError as exc:
+        return "", InputError(path, f"cannot read goldset: {exc.strerror or exc}")
+
+
 def _read_goldset(
     path: str | os.PathLike[str],
     *,
@@ -411,10 +424,9 @@ def _read_goldset(
     path = Path(path)
     task_ids = frozenset(int(t) for t in onet_task_ids) if onet_task_ids is not None else None
     skills = frozenset(skill_names) if skill_names is not None else None
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], [InputError(path, f"cannot read goldset: {exc}")], 0
+    text, problem = _goldset_text(path)
+    if problem is not None:
+        return [], [problem], 0
     items: list[GoldItem] = []
     errors: list[InputError] = []
     first_line: dict[str, int] = {}
@@ -424,10 +436,9 @@ def _read_goldset(
             continue
         chk = _LineChecker(path, lineno)
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            chk.error(None, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            errors.extend(chk.errors)
+            obj = parse_json(line, path, line=lineno)
+        except InputError as exc:
+            errors.append(exc)
             continue
         if not isinstance(obj, dict):
             chk.error(None, f"each line must be a JSON object; got {type(obj).__name__}")

@@ -95,6 +95,9 @@ class MetricSpec:
             (``reconstruction/reconstruction.json``).
         condition: When the producer may leave it out, in words; empty when it is always written.
         headline: Whether ``harness demo`` prints it.
+        weighted: Whether it is weighted back to a pool by the items' inclusion probabilities
+            (Horvitz–Thompson, :mod:`harness.evaluate._weighting`); such metrics are written only for goldsets whose
+            items carry the probabilities, so :func:`metric_names` lists them only when asked.
 
     Raises:
         ValueError: On a kind, direction, facet, test or producer outside its options, or an empty description.
@@ -110,6 +113,7 @@ class MetricSpec:
     producer: Producer = "validate"
     condition: str = ""
     headline: bool = False
+    weighted: bool = False
 
     def __post_init__(self) -> None:
         for field, value, options in (
@@ -166,7 +170,8 @@ METRICS: tuple[MetricSpec, ...] = (
           columns=("correct_{level}",), paired_test="mcnemar", headline=True),
     _spec("hierarchy.major_group.accuracy", "proportion", "major_group",
           f"Share of occupational items whose predicted task lies in an acceptable SOC major group "
-          f"({_ACCURACY_NOTE}).", headline=True),
+          f"({_ACCURACY_NOTE}).", columns=("correct_major_group",), paired_test="mcnemar", headline=True,
+          condition="compare skips it for runs written before items.parquet had correct_major_group"),
     _spec("major_group.macro_f1", "score", "major_group",
           "Unweighted mean over SOC major groups of each group's F1, against the item's primary gold group.",
           columns=("major_group", "pred_major_group"), paired_test="bootstrap",
@@ -198,6 +203,17 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("cost.input_tokens_per_item", "cost", "cost", "Mean input tokens sent to the model per item."),
     _spec("cost.usd_per_item", "cost", "cost", "Mean cost in US dollars per item.",
           condition="only when the backend reports a cost for at least one item"),
+    *(
+        _spec(name, "score", facet, f"{text}, weighted back to the pool by 1/inclusion probability "
+              "(Horvitz-Thompson; Wilson interval with Kish's effective n).", weighted=True,
+              condition="only when every goldset item carries an inclusion probability (harness label queue)")
+        for name, facet, text in (
+            (f"{_LEVEL}.accuracy_weighted", "hierarchy", "Strict hierarchy accuracy at this level"),
+            ("hierarchy.major_group.accuracy_weighted", "major_group", "Strict SOC major-group accuracy"),
+            ("pattern.accuracy_weighted", "pattern", "Strict collaboration-pattern accuracy"),
+            ("screening.accuracy_weighted", "screening", "Strict screening accuracy"),
+        )
+    ),
     *(
         _spec(f"reconstruction.{{level}}.{{aggregation}}.{stat}", kind, "reconstruction", text,
               producer="reconstruct")
@@ -268,7 +284,8 @@ def _expand(spec: MetricSpec, levels: Sequence[str]) -> Iterator[str]:
 
 
 def metric_names(
-    levels: Sequence[str] = ("top", "mid", "base"), *, producer: Producer = "validate", facet: Facet | None = None
+    levels: Sequence[str] = ("top", "mid", "base"), *, producer: Producer = "validate", facet: Facet | None = None,
+    weighted: bool = False,
 ) -> tuple[str, ...]:
     """The concrete metric names a producer writes for a hierarchy with these levels, in ``metrics.json`` order.
 
@@ -276,11 +293,14 @@ def metric_names(
         levels: The hierarchy's level names, top first.
         producer: ``"validate"`` (the only producer whose families can be expanded from levels alone).
         facet: Only the metrics of this facet, when given.
+        weighted: Include the metrics weighted by inclusion probabilities (written only for goldsets that carry
+            them).
 
     Raises:
         ValueError: When ``producer`` is not ``"validate"``.
     """
     if producer != "validate":
         raise ValueError(f"only validate's metric names can be listed from the levels, not {producer!r}'s")
-    chosen = [s for s in METRICS if s.producer == producer and (facet is None or s.facet == facet)]
+    chosen = [s for s in METRICS if s.producer == producer and (facet is None or s.facet == facet)
+              and (weighted or not s.weighted)]
     return tuple(name for spec in chosen for name in _expand(spec, levels))

@@ -45,8 +45,10 @@ from harness.evaluate._goldset import (
     best_task,
     majority_label,
 )
+from harness.evaluate._rater_accuracy import rater_readings
 from harness.evaluate._raters import rater_agreement
 from harness.evaluate._registry import metric_names, metric_spec
+from harness.evaluate._weighting import weighted_scores
 from harness.run import MetricEntry
 from harness.taxonomy import SOC_MAJOR_GROUPS, Hierarchy, OnetRelease, pattern_mode
 
@@ -304,6 +306,7 @@ def score_major_group(data: ScoringInput) -> FacetScores:
     """
     metrics: dict[str, MetricEntry] = {}
     rows: list[dict[str, Any]] = []
+    correct: list[bool | None] = [None] * len(data.items)
     for scoring in SCORINGS:
         chosen = data.occupational(scoring)
         y_true = [data.gold_major_groups(data.items[k], scoring) for k in chosen]
@@ -313,12 +316,17 @@ def score_major_group(data: ScoringInput) -> FacetScores:
         rows.append(_level_row(result, scoring))
         name = f"hierarchy.major_group.accuracy{_suffix(scoring)}"
         metrics[name] = _entry(name, result.accuracy, result.n, result.ci_low, result.ci_high)
+        if scoring == "strict":
+            # Per-item correctness lets compare and the paired CI gate test this accuracy item by item.
+            for k, truth, pred in zip(chosen, y_true, y_pred, strict=True):
+                correct[k] = pred is not None and pred in truth
     gold = [data.best_major_group(item) for item in data.items]
     pred = [_resolve_group(data.predicted_major_groups(k), {g} if g else set()) for k, g in enumerate(gold)]
     block = _macro_f1_block(data, gold, pred)
     metrics["major_group.macro_f1"] = _entry("major_group.macro_f1", math.nan if block["macro_f1"] is None
                                              else block["macro_f1"], block["n"], block["ci_low"], block["ci_high"])
-    return FacetScores(metrics, {"levels": rows, "major_group_f1": block}, {"pred_major_group": pred})
+    return FacetScores(metrics, {"levels": rows, "major_group_f1": block},
+                       {"pred_major_group": pred, "correct_major_group": correct})
 
 
 def score_patterns(data: ScoringInput) -> FacetScores:
@@ -458,6 +466,8 @@ def _items_table(data: ScoringInput, parts: Mapping[str, FacetScores]) -> pd.Dat
     frame = pd.DataFrame({
         "item_id": [item.id for item in data.items],
         "split": [item.split for item in data.items],
+        # the account (or source) each conversation came from, for account-clustered intervals; an id, not text
+        "account_id": [item.conversation.account_id for item in data.items],
         "major_group": [data.best_major_group(item) for item in data.items],
         "invalid": columns["invalid"],
         **{name: columns[name] for name in ("gold_pattern", "pred_pattern", "gold_occupational",
@@ -468,6 +478,7 @@ def _items_table(data: ScoringInput, parts: Mapping[str, FacetScores]) -> pd.Dat
         frame[f"pred_{level}"] = [p.node_at(depth) for p in data.preds]
         frame[f"correct_{level}"] = pd.array(columns[f"correct_{level}"], dtype="boolean")
     frame["pred_major_group"] = columns["pred_major_group"]
+    frame["correct_major_group"] = pd.array(columns["correct_major_group"], dtype="boolean")
     return frame
 
 
@@ -483,7 +494,9 @@ def score_goldset(
     """Score ``predictions`` (matched to ``items`` by id) on every facet, strict and lenient.
 
     Runs each scorer of :data:`FACET_SCORERS` and assembles their metrics (in registry order), the
-    ``metrics.json`` sections and the ``items.parquet`` table.
+    ``metrics.json`` sections and the ``items.parquet`` table. When every item carries an inclusion probability
+    (active selection), the strict accuracies are also weighted back to the pool (``*_weighted`` metrics and a
+    ``weighting`` section; see :mod:`harness.evaluate._weighting`).
 
     Raises:
         ValueError: When an item has no prediction.
@@ -491,7 +504,11 @@ def score_goldset(
     data = ScoringInput.join(items, predictions, hierarchy, release, seed=seed, n_bootstrap=n_bootstrap)
     parts = {facet: scorer(data) for facet, scorer in FACET_SCORERS.items()}
     produced = {name: entry for part in parts.values() for name, entry in part.metrics.items()}
-    metrics = {name: produced[name] for name in metric_names(hierarchy.levels) if name in produced}
+    # items chosen by active selection carry inclusion probabilities: add accuracy weighted back to their pool
+    weighted, weighting = weighted_scores(data.items, {k: v for p in parts.values() for k, v in p.columns.items()},
+                                          hierarchy.levels)
+    produced.update(weighted)
+    metrics = {name: produced[name] for name in metric_names(hierarchy.levels, weighted=True) if name in produced}
     levels_part, group_part = parts["hierarchy"].section, parts["major_group"].section
     # strict rows first, then lenient; within a scoring the hierarchy levels, then the major group
     level_rows = sorted(levels_part["levels"] + group_part["levels"], key=lambda r: SCORINGS.index(r["scoring"]))
@@ -506,7 +523,11 @@ def score_goldset(
         "pattern": parts["pattern"].section,
         "screening": parts["screening"].section,
         "raters": parts["raters"].section,
+        # accuracy against each rater alone, beside the majority reading above (harness.evaluate._rater_accuracy)
+        "per_rater": rater_readings(data, metrics),
         "counts": {"items": len(data.items), "invalid": parts["validity"].section["invalid"],
                    "occupational_strict": sum(bool(o) for o in parts["screening"].columns["gold_occupational"])},
     }
+    if weighting:
+        sections["weighting"] = weighting
     return ValidationScores(metrics, sections, _items_table(data, parts))

@@ -19,11 +19,49 @@ from harness.classify import (
     facts_to_classifications,
     sha256_file,
 )
+from harness.errors import InputError
 from harness.evaluate._goldset import GoldItem, load_goldset
 from harness.evaluate._scoring import ValidationScores, gold_nodes_at_level, score_goldset
 from harness.taxonomy import Hierarchy, OnetRelease
 
 __all__ = ["ValidationScores", "gold_nodes_at_level", "run_validation", "score_goldset"]
+
+
+def _load_goldsets(
+    goldsets: Sequence[str | Path], release: OnetRelease, split: str
+) -> tuple[list[GoldItem], list[dict[str, object]]]:
+    """The items of ``split`` from every goldset, and what the run records of each goldset.
+
+    A goldset without items, a split without items and an item id found in two goldsets are refused here: each
+    would otherwise end in metrics over nothing, or in scores that silently pair one item's prediction with
+    another item's labels.
+
+    Raises:
+        InputError: Naming the goldset file (and for a repeated id, the field ``id``).
+    """
+    if not goldsets:
+        raise ValueError("no goldset given")
+    task_ids = set(release.tasks["task_id"].astype(int))
+    items: list[GoldItem] = []
+    goldset_info: list[dict[str, object]] = []
+    first_seen: dict[str, Path] = {}
+    for path in map(Path, goldsets):
+        loaded = load_goldset(path, onet_task_ids=task_ids)
+        if not loaded:
+            raise InputError(path, "the goldset holds no items")
+        chosen = [item for item in loaded if split == "all" or item.split == split]
+        for item in chosen:
+            if item.id in first_seen:
+                raise InputError(path, f"item id {item.id!r} is also in {first_seen[item.id]}; ids must be unique "
+                                 "across the goldsets of one validation", field="id")
+            first_seen[item.id] = path
+        items.extend(chosen)
+        goldset_info.append({"name": path.stem, "path": str(path), "n_items": len(chosen),
+                             "sha256": sha256_file(path)})
+    if not items:
+        where = "the goldset" if len(goldsets) == 1 else f"any of the {len(goldsets)} goldsets"
+        raise InputError(goldsets[0], f"no item of {where} is in the {split!r} split (--split)", field="split")
+    return items, goldset_info
 
 
 def run_validation(
@@ -42,21 +80,17 @@ def run_validation(
 
     Writes ``facts.parquet``/``manifest.json`` (via :func:`harness.classify.classify_conversations`),
     ``metrics.json``, ``items.parquet`` and ``tables/*.csv`` into ``out_dir``.
+
+    Raises:
+        InputError: A goldset is unreadable or invalid, holds no items, shares an item id with another, or no
+            item is in ``split``.
+        ValueError: ``split`` is not dev, test or all, or ``n_bootstrap`` is below 1.
     """
     if split not in ("dev", "test", "all"):
         raise ValueError(f"split must be dev, test or all; got {split!r}")
-    task_ids = set(release.tasks["task_id"].astype(int))
-    items: list[GoldItem] = []
-    goldset_info = []
-    for path in goldsets:
-        loaded = load_goldset(path, onet_task_ids=task_ids)
-        chosen = [item for item in loaded if split == "all" or item.split == split]
-        items.extend(chosen)
-        goldset_info.append({"name": Path(path).stem, "path": str(path), "n_items": len(chosen),
-                             "sha256": sha256_file(path)})
-    ids = [item.id for item in items]
-    if len(set(ids)) != len(ids):
-        raise ValueError("goldset item ids must be unique across the goldsets given")
+    if n_bootstrap < 1:
+        raise ValueError(f"n_bootstrap must be at least 1, got {n_bootstrap}")
+    items, goldset_info = _load_goldsets(goldsets, release, split)
     conversations = [dataclasses.replace(item.conversation, id=item.id) for item in items]
     classified = classify_conversations(conversations, classifier, out_dir, hierarchy=hierarchy, progress=progress,
                                         manifest_extra={"command": "validate", "goldsets": goldset_info,

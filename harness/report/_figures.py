@@ -293,24 +293,35 @@ def reconstruction_counts_chart(scores: pd.DataFrame) -> bytes:
     return _png(fig, layout=False)
 
 
-def comparison_chart(frame: pd.DataFrame, *, confidence: float) -> bytes:
-    """Forest plot of candidate − baseline per metric with the paired bootstrap interval.
+def comparison_chart(frame: pd.DataFrame, *, confidence: float, margin: float | None = None,
+                     primary: str | None = None) -> bytes:
+    """Forest plot of candidate − baseline per metric with the paired bootstrap interval and the margin line.
 
     Args:
         frame: Columns ``name, difference, ci_low, ci_high, change`` (as :meth:`Comparison.to_frame`).
         confidence: Interval coverage, for the axis label.
+        margin: Non-inferiority margin δ; a dashed line at −δ marks the largest acceptable loss.
+        primary: Name of the primary metric, labelled as such (it is the one the margin applies to).
     """
     data = frame.iloc[::-1]
-    fig, axes = _new((8.0, max(3.0, 0.45 * len(data) + 1.5)))
+    fig, axes = _new((8.0, max(3.0, 0.45 * len(data) + 1.7)))
     ax = axes[0, 0]
     y = np.arange(len(data))
     diff = data["difference"].astype(float).to_numpy()
     err = _errors(diff, data["ci_low"].astype(float).to_numpy(), data["ci_high"].astype(float).to_numpy())
     colours = [{"better": _COLOURS[2], "worse": _COLOURS[3]}.get(c, "#555555") for c in data["change"]]
     ax.axvline(0, color="#888888", lw=1)
+    if margin is not None:
+        ax.axvline(-margin, color=_COLOURS[3], lw=1.2, ls="--")
+        ax.annotate(f"margin −{margin:g}", xy=(-margin, 1.0), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                    textcoords="offset points", ha="left", va="top", fontsize=8, color=_COLOURS[3])
     for yi, d, lo, hi, c in zip(y, diff, err[0], err[1], colours, strict=True):
         ax.errorbar(d, yi, xerr=[[lo], [hi]], fmt="o", color=c, capsize=4)
-    ax.set_yticks(y, list(data["name"]), fontsize=8)
+    labels = [f"{name} (primary)" if name == primary else str(name) for name in data["name"]]
+    ax.set_yticks(y, labels, fontsize=8)
+    for tick, name in zip(ax.get_yticklabels(), data["name"], strict=True):
+        if name == primary:
+            tick.set_fontweight("bold")
     ax.set_xlabel(f"Candidate − baseline (accuracy, κ or F1; {confidence:.0%} paired bootstrap interval)")
-    ax.set_title("Model swap: change per metric (green better, red worse, grey no detectable change)", fontsize=10)
+    ax.set_title("Model swap: change per metric (green better, red worse, grey no change shown)", fontsize=10)
     return _png(fig)

@@ -129,11 +129,14 @@ class Report:
         title: Document title.
         subtitle: One line under the title (what was validated, when).
         sections: In order.
+        summary: The short summary the report opens with, one plain-text point per entry: what was validated,
+            the headline figures with intervals, the model-swap verdict, the caveats and what to do.
     """
 
     title: str
     subtitle: str
     sections: tuple[Section, ...]
+    summary: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         seen: set[str] = set()

@@ -44,6 +44,9 @@ p.absent { color: #7a4b00; background: #fff8e5; border-left: 4px solid #e0a100; 
 p.verdict { font-size: 1.1em; font-weight: 600; background: #eef5ff; border-left: 4px solid #0b5cad;
             padding: 8px 12px; }
 p.more { color: #57606a; font-size: 0.85em; font-style: italic; }
+div.summary { background: #f6f8fa; border: 1px solid #d0d7de; padding: 4px 18px 8px; margin-top: 1.2em; }
+div.summary h2 { margin-top: 0.6em; border-bottom: none; }
+div.summary li { margin: 0.25em 0; }
 footer { color: #57606a; font-size: 0.85em; margin-top: 3em; }
 """
 
@@ -124,7 +127,12 @@ def render_html(report: Report) -> str:
            f"<header><h1>{esc(report.title)}</h1>"]
     if report.subtitle:
         out.append(f'<p class="subtitle">{esc(report.subtitle)}</p>')
-    out.append("</header><nav><h2>Contents</h2><ol>")
+    out.append("</header>")
+    if report.summary:  # the report opens with what a reader can act on
+        out.append('<div id="summary" class="summary"><h2>Summary</h2><ul>')
+        out.extend(f"<li>{esc(point)}</li>" for point in report.summary)
+        out.append("</ul></div>")
+    out.append("<nav><h2>Contents</h2><ol>")
     for section in report.sections:
         suffix = "" if section.present else " (not in this run)"
         out.append(f'<li><a href="#{esc(section.id)}">{esc(section.title)}</a>{suffix}</li>')
@@ -170,6 +178,8 @@ def render_markdown(report: Report, *, figure_dir: str = "figures") -> str:
     lines = [f"# {report.title}", ""]
     if report.subtitle:
         lines += [f"*{_md_escape(report.subtitle)}*", ""]
+    if report.summary:
+        lines += ["## Summary", "", *(f"- {_md_escape(point)}" for point in report.summary), ""]
     lines += ["## Contents", ""]
     for i, section in enumerate(report.sections, start=1):
         suffix = "" if section.present else " (not in this run)"

@@ -41,6 +41,8 @@ from harness.taxonomy import SOC_MAJOR_GROUPS
 from . import _figures as F
 from ._load import RunData
 from ._model import Block, Figure, Report, Section, Table, Text
+from ._summary import summary_points
+from ._waves import claimed_by_later_sections, later_sections
 
 __all__ = ["build_report"]
 
@@ -181,13 +183,43 @@ def header_section(run: RunData, baseline: RunData | None) -> Section:
         blocks.append(table)
     else:
         blocks.append(Text("Package versions: not recorded in this run.", "absent"))
-    hashes = _first(run.run_info.get("prompt_hashes"), _get(run.manifest, "classifier", "prompt_hashes"))
-    if (table := _mapping_table("prompt_hashes", "Prompt template hashes", "prompt", "sha256", hashes)) is not None:
-        blocks.append(table)
-    else:
-        blocks.append(Text("Prompt hashes: not recorded in this run (e.g. an offline backend without prompts).",
-                           "absent"))
+    blocks.append(_prompt_block(run))
     return Section("header", "What was validated", tuple(blocks))
+
+
+def _backend_scheme(run: RunData) -> str | None:
+    """The scheme of the run's backend (``embedding``, ``anthropic``, ...), when recorded."""
+    spec = _first(run.run_info.get("backend"), _get(run.manifest, "backend"), _get(run.manifest, "classifier",
+                                                                                   "backend"))
+    return str(spec).split(":", 1)[0].split("+", 1)[0] if spec else None
+
+
+def _sends_prompts(scheme: str | None) -> bool | None:
+    """Whether a backend of ``scheme`` prompts a model; None when the scheme is unknown to this harness."""
+    from harness.classify import BACKEND_SCHEMES, backend_for
+
+    return backend_for(scheme).calls_model if scheme in BACKEND_SCHEMES else None
+
+
+def _prompt_block(run: RunData) -> Block:
+    """The prompt template hashes the backend used, or a sentence saying it used none.
+
+    A backend that calls no model (embedding, replay, majority baseline) has no prompts. The embedding backend
+    records its method configuration digest under each step name, which made the table show four "prompts" with
+    one hash; that digest is named for what it is instead.
+    """
+    hashes = _first(run.run_info.get("prompt_hashes"), _get(run.manifest, "classifier", "prompt_hashes"))
+    scheme = _backend_scheme(run)
+    if _sends_prompts(scheme) is False:
+        digests = {str(v) for v in hashes.values()} if isinstance(hashes, Mapping) else set()
+        digest = _get(run.manifest, "classifier", "config_digest") or (digests.pop() if len(digests) == 1 else None)
+        text = f"Prompts: none. The {scheme} backend sends no prompt to a model."
+        if digest:
+            text += f" Its method configuration digest, recorded in place of prompt hashes, is {_short(digest)}."
+        return Text(text, "note")
+    if (table := _mapping_table("prompt_hashes", "Prompt template hashes", "prompt", "sha256", hashes)) is not None:
+        return table
+    return Text("Prompt hashes: not recorded in this run.", "absent")
 
 
 # --------------------------------------------------------------------------------------------- hierarchy
@@ -449,6 +481,22 @@ def _metric_value(run: RunData, name: str) -> float:
     return run.metrics.metrics[name].value
 
 
+def _rater_readings_table(run: RunData) -> tuple[Block, ...]:
+    """Accuracy against each rater alone, its mean and the raters' agreement (the ``per_rater`` section)."""
+    block = run.sections.get("per_rater")
+    fields = _get(block, "fields")
+    if not isinstance(fields, list) or not fields:
+        return ()
+    raters = [str(r) for r in _get(block, "raters") or []]
+    rows = [{"field": f.get("field"), "strict_majority": _num(f.get("strict")),
+             **{r: _num(_get(f, "per_rater", r, "accuracy")) for r in raters},
+             "mean_over_raters": _num(f.get("mean")), "ci_low": _num(f.get("ci_low")),
+             "ci_high": _num(f.get("ci_high")), "raters_ceiling": _num(f.get("ceiling"))}
+            for f in fields if isinstance(f, Mapping)]
+    return (Table("rater_readings", "Accuracy against each rater alone, beside the majority reading",
+                  pd.DataFrame(rows), note=str(_get(block, "reading") or "")),)
+
+
 def rater_section(run: RunData) -> Section:
     """Inter-rater agreement per labelled field, beside the classifier's agreement with the labels."""
     title = "Rater agreement (the ceiling to read the classifier against)"
@@ -478,6 +526,7 @@ def rater_section(run: RunData) -> Section:
     who = f" Raters: {', '.join(map(str, raters))}." if isinstance(raters, list) and raters else ""
     columns = ["field", "n_items", "raters_agreement", "raters_cohen", "raters_fleiss", "raters_alpha",
                "classifier_accuracy", "classifier_kappa"]
+    readings = _rater_readings_table(run)
     return Section("raters", title, (
         Text(f"Items labelled by several raters: {_get(block, 'n_items')}.{who} The classifier's numbers are "
              "against the gold labels on all scored items; the raters' numbers are between raters on the items they "
@@ -486,6 +535,7 @@ def rater_section(run: RunData) -> Section:
               note="raters_agreement: mean pairwise agreement; raters_cohen: Cohen's κ (mean over rater pairs); "
                    "raters_fleiss: Fleiss' κ; raters_alpha: Krippendorff's α; classifier_kappa: Cohen's κ of the "
                    "classifier against the gold labels."),
+        *readings,
     ))
 
 
@@ -568,55 +618,98 @@ def _usage_table(comparison: Comparison) -> pd.DataFrame:
     return frame
 
 
-def compare_section(run: RunData, baseline: RunData | None, *, n_resamples: int, seed: int,
-                    confidence: float) -> Section:
-    """Side-by-side metrics, McNemar and bootstrap results, cost and latency, and the verdict."""
-    title = "Model swap"
+def _comparison(run: RunData, baseline: RunData | None, *, n_resamples: int, seed: int,
+                confidence: float) -> Comparison | str:
+    """The paired comparison of the two runs, or why there is none (a sentence for the absent section)."""
     if baseline is None:
-        return _absent("model-swap", title, "No comparison: pass --compare BASELINE_RUN to compare this run with "
-                       "another run over the same goldset items.")
+        return ("No comparison: pass --compare BASELINE_RUN to compare this run with another run over the same "
+                "goldset items.")
     if run.items is None or baseline.items is None:
         which = run.name if run.items is None else baseline.name
-        return _absent("model-swap", title, f"No comparison: run {which} has no items.parquet, which the paired "
-                       "tests need.")
+        return f"No comparison: run {which} has no items.parquet, which the paired tests need."
     try:
-        comparison = compare_runs(baseline.items, run.items, n_resamples=n_resamples, seed=seed,
-                                  confidence=confidence)
+        return compare_runs(baseline.items, run.items, n_resamples=n_resamples, seed=seed, confidence=confidence)
     except ValueError as exc:
         raise InputError(RunDir(run.path).items_path, f"cannot compare with {baseline.path}: {exc}") from exc
+
+
+def _mde_table(comparison: Comparison) -> pd.DataFrame:
+    family = max(len(comparison.metrics) - 1, 1)
+    rows = [{"metric": m.name, "role": m.role, "n": m.n, "discordance": m.discordance,
+             "observed_difference": m.difference, "mde_80": m.mde,
+             "tested_at": comparison.alpha if m.role == "primary" else comparison.alpha / family}
+            for m in comparison.metrics]
+    return pd.DataFrame(rows)
+
+
+def _noninferiority_note(comparison: Comparison) -> Text:
+    ni = comparison.noninferiority
+    return Text(
+        f"Primary metric {ni.metric}, non-inferiority margin {ni.margin:g}, one-sided level {ni.alpha:g}: difference "
+        f"{ni.difference:+.3f}, lower confidence bound {ni.lower_bound:+.3f}, p = {ni.p_value:.3g} ({ni.method}). "
+        f"Had nothing changed, this comparison had {ni.power_if_unchanged:.0%} power to show non-inferiority; the "
+        f"smallest margin it could show with 80% power is {ni.smallest_margin:.3f}. The other metrics are tested for "
+        "any change, with Holm's correction over their family.", "note")
+
+
+def compare_section(run: RunData, baseline: RunData | None, comparison: Comparison | str, *, n_resamples: int,
+                    seed: int) -> Section:
+    """The verdict first, then the forest plot with the margin line, the minimum detectable differences, the
+    per-metric tests, McNemar's tables, and cost and latency."""
+    title = "Model swap"
+    if isinstance(comparison, str) or baseline is None:
+        return _absent("model-swap", title, comparison if isinstance(comparison, str) else "No comparison.")
+    ni = comparison.noninferiority
     side = pd.DataFrame({"field": list(dict.fromkeys([*run_facts(baseline), *run_facts(run)]))})
     side["baseline"] = side["field"].map(run_facts(baseline)).fillna("")
     side["candidate"] = side["field"].map(run_facts(run)).fillna("")
+    frame = comparison.to_frame()
+    clustering = (f"resampling whole accounts ({comparison.n_clusters} distinct {comparison.clustered_by} values)"
+                  if comparison.clustered_by else "resampling items (the tables carry no account ids)")
     blocks: list[Block] = [
         Text(f"Verdict: {comparison.verdict} — {comparison.reason}.", "verdict"),
+        _noninferiority_note(comparison),
+        Figure("compare_metrics", "Change per metric with paired intervals and the non-inferiority margin",
+               F.comparison_chart(frame, confidence=comparison.confidence, margin=ni.margin, primary=ni.metric),
+               alt="Forest plot of each metric's change with its paired bootstrap interval; a dashed line marks the "
+                   "non-inferiority margin of the primary metric."),
+        Table("compare_mde", "What this comparison could detect: minimum detectable difference at 80% power",
+              _mde_table(comparison), digits=3,
+              note="mde_80: the smallest change flagged with 80% power at the level the metric is tested at (alpha for "
+                   "the primary; alpha over the number of secondary metrics, Holm's first step), holding the "
+                   "observed discordance (the share of items exactly one run got right). Blank when the runs never "
+                   "disagree."),
         Table("compare_runs", "The two runs", side),
-        Table("compare_metrics", "Paired comparison per metric (candidate − baseline)", comparison.to_frame(),
-              note=f"ci_low/ci_high: {confidence:.0%} paired bootstrap interval of the difference "
-                   f"({n_resamples} resamples, seed {seed}); p_value: McNemar's test for accuracies. No correction "
-                   "for testing several metrics."),
-        Figure("compare_metrics", "Change per metric with paired intervals",
-               F.comparison_chart(comparison.to_frame(), confidence=confidence),
-               alt="Forest plot of each metric's change with its paired bootstrap interval."),
+        Table("compare_metrics", "Paired comparison per metric (candidate − baseline)", frame,
+              note=f"ci_low/ci_high: {comparison.confidence:.0%} paired bootstrap interval of the difference "
+                   f"({n_resamples} resamples, seed {seed}), {clustering}; p_value: McNemar's mid-p for "
+                   "accuracies, the bootstrap p-value for kappa and macro-F1; p_adjusted: Holm over the secondary "
+                   "metrics."),
         Table("compare_mcnemar", "McNemar's test per accuracy",
               pd.DataFrame([{"metric": name, "n": t.n, "baseline_only_right": t.b, "candidate_only_right": t.c,
                              "statistic": t.statistic, "p_value": t.p_value,
-                             "test": "exact binomial" if t.exact else "chi-square (continuity-corrected)"}
+                             "test": "exact, mid-p" if t.mid_p else "exact binomial" if t.exact
+                             else "chi-square (continuity-corrected)"}
                             for name, t in comparison.mcnemar]), digits=4),
         Table("compare_usage", "Cost and latency", _usage_table(comparison), digits=2),
     ]
     if run.metrics is not None and baseline.metrics is not None:
-        names = list(dict.fromkeys([*baseline.metrics.metrics, *run.metrics.metrics]))
-        rows = []
-        for name in names:
-            a, b = baseline.metrics.metrics.get(name), run.metrics.metrics.get(name)
-            kind = (a or b).kind if (a or b) else ""
-            rows.append({"metric": name, "kind": kind, "better": metric_direction(name, kind) if kind else "",
-                         "baseline": a.value if a else math.nan, "candidate": b.value if b else math.nan})
-        frame = pd.DataFrame(rows)
-        frame["difference"] = frame["candidate"] - frame["baseline"]
         blocks.append(Table("compare_reported_metrics", "Every reported metric side by side (from metrics.json)",
-                            frame, digits=4, max_rows=80))
+                            _reported_side_by_side(run, baseline), digits=4, max_rows=80))
     return Section("model-swap", title, tuple(blocks))
+
+
+def _reported_side_by_side(run: RunData, baseline: RunData) -> pd.DataFrame:
+    names = list(dict.fromkeys([*baseline.metrics.metrics, *run.metrics.metrics]))  # type: ignore[union-attr]
+    rows = []
+    for name in names:
+        a, b = baseline.metrics.metrics.get(name), run.metrics.metrics.get(name)  # type: ignore[union-attr]
+        kind = (a or b).kind if (a or b) else ""
+        rows.append({"metric": name, "kind": kind, "better": metric_direction(name, kind) if kind else "",
+                     "baseline": a.value if a else math.nan, "candidate": b.value if b else math.nan})
+    frame = pd.DataFrame(rows)
+    frame["difference"] = frame["candidate"] - frame["baseline"]
+    return frame
 
 
 # --------------------------------------------------------------------------------------------- Economic Index
@@ -651,7 +744,8 @@ def economic_index_section(run: RunData) -> Section:
         blocks.append(Table("economic_index_summary", "Headline numbers", frame, digits=2, max_rows=60))
         if isinstance(summary.get("method"), str):
             blocks.append(Text("Method: " + summary["method"], "note"))
-    names = sorted(set(analysis.tables) | set(analysis.figures))
+    # the wave, drift and geography tables have sections of their own (_waves.py)
+    names = sorted(n for n in set(analysis.tables) | set(analysis.figures) if not claimed_by_later_sections(n))
     for name in names:
         stem = "economic_index." + name.lower().replace(" ", "_")
         label = name.replace("_", " ").capitalize()
@@ -700,13 +794,18 @@ def build_report(
         raise ValueError(f"n_resamples must be >= 1, got {n_resamples}")
     facts = run_facts(run)
     subtitle = " · ".join(v for k, v in facts.items() if k in ("Backend", "Model(s)", "Hierarchy", "Goldsets"))
+    comparison = _comparison(run, baseline, n_resamples=n_resamples, seed=seed, confidence=confidence)
     sections = (
         header_section(run, baseline),
         hierarchy_section(run),
         pattern_section(run),
         rater_section(run),
         reconstruction_section(run),
-        compare_section(run, baseline, n_resamples=n_resamples, seed=seed, confidence=confidence),
+        compare_section(run, baseline, comparison, n_resamples=n_resamples, seed=seed),
         economic_index_section(run),
+        *later_sections(run),
     )
-    return Report(title=title or f"Validation report: {run.name}", subtitle=subtitle, sections=sections)
+    summary = summary_points(run, facts, None if isinstance(comparison, str) else comparison,
+                             None if baseline is None else baseline.name)
+    return Report(title=title or f"Validation report: {run.name}", subtitle=subtitle, sections=sections,
+                  summary=summary)

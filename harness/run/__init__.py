@@ -3,20 +3,25 @@
 Public API:
     :class:`RunDir` – a run directory: the path of each file (``manifest.json``, ``run-identity.json``,
     ``facts.partial.jsonl``, ``facts.parquet``/``.jsonl``, ``metrics.json``, ``items.parquet``, ``tables/``) and
-    checked reading and writing of each; :class:`AnalysisDir` (``analysis/``) and :class:`ReconstructionDir`
-    (``reconstruction/``) name the files of the two optional folders.
+    checked reading and writing of each; its exclusive lock (:meth:`RunDir.lock`, refused with
+    :class:`RunDirInUseError` while another process holds it) and its single commit point
+    (:meth:`RunDir.begin_update`, :meth:`RunDir.finish`; readers refuse an unfinished run).
+    :class:`AnalysisDir` (``analysis/``) and :class:`ReconstructionDir` (``reconstruction/``) name the files of
+    the two optional folders.
     Tables: :func:`read_facts` (any facts file or run directory → checked DataFrame), :func:`facts_frame`,
     :func:`validate_facts`, :data:`FACT_SCHEMA` / :data:`FACT_COLUMNS`; :func:`read_items`,
-    :data:`ITEM_SCHEMA` / :data:`ITEM_COLUMNS`; :class:`TableSchema` and :class:`Column` describe a layout and
+    :data:`ITEM_SCHEMA` / :data:`ITEM_COLUMNS`, :func:`check_paired_items` (two runs' tables fit a paired
+    comparison); :class:`TableSchema` and :class:`Column` describe a layout and
     its version. Tables written before versions were recorded read as version 1; newer ones are refused.
     Metrics: :class:`MetricEntry`, :data:`KINDS`, :class:`MetricsFile`, :func:`read_metrics_file`,
     :func:`write_metrics`, :func:`parse_metric_entries`.
-    JSON: :func:`write_json_atomic`, :func:`read_json_object`.
+    JSON: :func:`write_json_atomic`, :func:`read_json_object`, :func:`parse_json` (strict: no repeated keys).
 """
 
 from harness.run._facts import FACT_COLUMNS, FACT_SCHEMA, facts_frame, validate_facts
-from harness.run._items import ITEM_COLUMNS, ITEM_SCHEMA
-from harness.run._json import read_json_object, write_json_atomic
+from harness.run._items import ITEM_COLUMNS, ITEM_SCHEMA, check_paired_items
+from harness.run._json import parse_json, read_json_object, write_json_atomic
+from harness.run._lock import RunDirInUseError
 from harness.run._metrics import (
     KINDS,
     METRICS_SCHEMA,
@@ -46,9 +51,12 @@ __all__ = [
     "MetricsFile",
     "ReconstructionDir",
     "RunDir",
+    "RunDirInUseError",
     "TableSchema",
     "ValueKind",
+    "check_paired_items",
     "facts_frame",
+    "parse_json",
     "parse_metric_entries",
     "read_facts",
     "read_items",

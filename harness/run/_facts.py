@@ -4,8 +4,9 @@
 elsewhere) need only the :data:`FACT_COLUMNS` the roll-ups join on. The node columns are one per hierarchy level
 (``node_<level>``), so they are described as a family rather than by name.
 
-While a run is in progress its rows go to a partial JSONL file, one fsynced batch at a time; the finished table is
-written once, in input order, as Parquet and as JSONL.
+While a run is in progress its rows go to a partial JSONL file, one fsynced batch at a time; a later row for the
+same conversation replaces an earlier one (a re-classified conversation is appended, not edited in place). The
+finished table is written once, in input order, as Parquet and as JSONL.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any, TextIO
 import numpy as np
 import pandas as pd
 
-from harness.errors import InputError
-from harness.run._schema import Column, TableSchema
+from harness.errors import InputError, clip_text
+from harness.run._schema import _FITS, Column, TableSchema
 from harness.taxonomy import PATTERNS
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "read_facts_jsonl",
     "read_facts_parquet",
     "read_partial_rows",
+    "stage_facts",
     "validate_facts",
     "write_facts",
 ]
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 
 FACT_SCHEMA = TableSchema(
     name="facts",
-    version=1,
+    version=2,
     columns=(
         Column("seq", "int", required=False),
         Column("conversation_id", "string"),
@@ -62,11 +64,18 @@ FACT_SCHEMA = TableSchema(
         Column("latency_s", "float", required=False),
         Column("prompt_hashes", "string", required=False),
         Column("statement_key", "string"),
+        Column("retryable", "bool", required=False),
+        Column("content_sha256", "string", required=False),
     ),
     families=(Column("node_", "string", required=False),),
 )
 """Layout of ``facts.parquet``. ``prompt_hashes`` is JSON text; ``statement_key`` is the normalised task
-statement the occupation roll-up joins on (null when the conversation reached no task)."""
+statement the occupation roll-up joins on (null when the conversation reached no task).
+
+Version 2 added two columns a resume relies on: ``content_sha256``, the hash of what the classifier read from the
+conversation (a changed conversation under an old id is classified again), and ``retryable``, true for a row
+left invalid because no usable answer came back (a re-run tries it again). Version-1 tables lack both and read as
+before; being optional, neither is needed by other producers of fact tables."""
 
 FACT_COLUMNS: tuple[str, ...] = FACT_SCHEMA.required
 """Columns every fact table needs (``skills`` may be absent; it is then treated as empty lists)."""
@@ -120,15 +129,31 @@ def validate_facts(facts: pd.DataFrame, *, source: str | Path = "<facts>") -> No
 
 def write_facts(rows: Sequence[dict[str, Any]], parquet: Path, jsonl: Path) -> pd.DataFrame:
     """Write the finished facts table as Parquet and as JSONL (same rows, same order); returns the frame."""
+    frame, staged = stage_facts(rows, parquet, jsonl)
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    return frame
+
+
+def stage_facts(
+    rows: Sequence[dict[str, Any]], parquet: Path, jsonl: Path
+) -> tuple[pd.DataFrame, list[tuple[Path, Path]]]:
+    """Check the finished facts table and write it under temporary names beside ``parquet`` and ``jsonl``.
+
+    Nothing final is touched, so a caller can make these renames part of a larger commit (see
+    :meth:`harness.run.RunDir.finish`).
+
+    Returns:
+        The table, and the ``(temporary, final)`` file pairs still to be renamed.
+    """
     frame = facts_frame(rows)
     validate_facts(frame, source=parquet)
-    FACT_SCHEMA.write_parquet(frame, parquet)
+    staged_parquet = FACT_SCHEMA.stage_parquet(frame, parquet)
     tmp = jsonl.with_suffix(jsonl.suffix + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-    os.replace(tmp, jsonl)
-    return frame
+    return frame, [(staged_parquet, parquet), (tmp, jsonl)]
 
 
 def read_facts_parquet(path: Path) -> pd.DataFrame:
@@ -144,13 +169,28 @@ def read_facts_jsonl(path: Path, *, version: int = 1) -> pd.DataFrame:
         raise InputError(path, "file not found; expected a facts table")
     FACT_SCHEMA.check_version(version, path)
     rows = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    # bytes, so a line that is not UTF-8 is named by _json_row rather than failing the whole read
+    for lineno, line in enumerate(path.read_bytes().splitlines(), start=1):
         if line.strip():
-            rows.append(_json_row(path, line, lineno))
+            row = _json_row(path, line, lineno)
+            _check_row_kinds(path, row, lineno)
+            rows.append(row)
     frame = facts_frame(rows)
     FACT_SCHEMA.check(frame, path)
     validate_facts(frame, source=path)
     return frame
+
+
+def _check_row_kinds(path: Path, row: dict[str, Any], lineno: int) -> None:
+    """Refuse a value of the wrong kind before :func:`facts_frame` converts the row: ``"false"`` would otherwise
+    count as true, and ``"1.5"`` as a cost. The kinds are the schema's own (a flag may be true/false or 0/1)."""
+    for name, value in row.items():
+        column = FACT_SCHEMA.column(name)
+        if column is None or value is None or (name == "prompt_hashes" and isinstance(value, dict)):
+            continue  # prompt_hashes is written as an object and stored as JSON text
+        if not _FITS[column.kind](value):
+            raise InputError(path, f"expected {column.kind} or null, got {clip_text(repr(value), 80)} "
+                             f"({type(value).__name__})", line=lineno, field=name)
 
 
 def _json_row(path: Path, line: str | bytes, lineno: int) -> dict[str, Any]:
@@ -158,13 +198,17 @@ def _json_row(path: Path, line: str | bytes, lineno: int) -> dict[str, Any]:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(path, f"unreadable row ({exc.msg})", line=lineno) from None
+    except UnicodeDecodeError:
+        raise InputError(path, "unreadable row (not UTF-8 text)", line=lineno) from None
+    except RecursionError:
+        raise InputError(path, "unreadable row (JSON nested too deeply)", line=lineno) from None
     if not isinstance(row, dict) or "conversation_id" not in row:
         raise InputError(path, "expected a JSON object with a conversation_id", line=lineno, field="conversation_id")
     return row
 
 
 def read_partial_rows(path: Path) -> dict[str, dict[str, Any]]:
-    """Rows an interrupted run already wrote, keyed by conversation id.
+    """Rows an earlier run already wrote, keyed by conversation id (the last row written for each).
 
     A run killed mid-write leaves a last line without its newline; that line is cut off the file here, so the
     conversation is classified again and appended cleanly.
@@ -188,7 +232,10 @@ def read_partial_rows(path: Path) -> dict[str, dict[str, Any]]:
             row = _json_row(path, line, lineno)
         except InputError as exc:
             raise InputError(path, f"{exc.detail}; delete the file to start over", line=lineno) from None
-        rows[row["conversation_id"]] = row
+        if not isinstance(row["conversation_id"], str):
+            raise InputError(path, f"conversation_id must be a string, got {row['conversation_id']!r}; delete the "
+                             "file to start over", line=lineno, field="conversation_id")
+        rows[row["conversation_id"]] = row  # a later row for the same conversation replaces the earlier one
     return rows
 
 

@@ -7,12 +7,15 @@ refused rather than guessed at.
 
 Kinds are checked loosely on purpose: the same column arrives as ``object``, ``str``, ``category`` or an Arrow
 type depending on who wrote it (pandas, pyarrow, a synthetic frame), and a column whose every value is missing
-fits any kind.
+fits any kind. Loose is not lax: a flag holds true/false or 0/1 (which the reader turns into true/false), never
+"yes" or 2.5; a whole-number column may arrive as floats only when they have no fraction.
 """
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
@@ -34,13 +37,31 @@ VALUE_KINDS: tuple[str, ...] = get_args(ValueKind)
 VERSION_KEY = b"harness.schema_version"
 TABLE_KEY = b"harness.table"
 
-_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "bool": (bool, np.bool_),
-    "int": (int, np.integer),
-    "float": (int, float, np.integer, np.floating),
-    "list": (list, tuple, np.ndarray),
+def _is_flag(value: object) -> bool:
+    """True/false, or the numbers 0 and 1 (how a flag arrives from tools without a boolean type)."""
+    if isinstance(value, bool | np.bool_):
+        return True
+    return isinstance(value, int | float | np.integer | np.floating) and value in (0, 1)
+
+
+def _is_whole(value: object) -> bool:
+    """A whole number; a float with no fraction counts, since Parquet gives back an integer column with gaps
+    as floats."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    return isinstance(value, float | np.floating) and math.isfinite(value) and float(value).is_integer()
+
+
+_FITS: dict[str, Callable[[object], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "bool": _is_flag,
+    "int": _is_whole,
+    "float": lambda v: isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool | np.bool_),
+    "list": lambda v: isinstance(v, list | tuple | np.ndarray),
 }
+_KIND_WORDS = {"bool": "bool values (true/false or 0/1)", "int": "whole numbers"}
 
 
 @dataclass(frozen=True)
@@ -51,15 +72,37 @@ class Column:
         name: Column name, or a name prefix when the column is one of a family (``node_`` + level name).
         kind: One of :data:`VALUE_KINDS`.
         required: Whether a reader refuses a table without it.
+        minimum: For numbers: the smallest value allowed; values must then also be finite (missing is allowed).
+        choices: For text: the values allowed (missing is allowed); empty for free text.
     """
 
     name: str
     kind: ValueKind
     required: bool = True
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in VALUE_KINDS:
             raise ValueError(f"kind must be one of {', '.join(VALUE_KINDS)}, got {self.kind!r}")
+        if self.minimum is not None and self.kind not in ("int", "float"):
+            raise ValueError(f"{self.name}: only number columns take a minimum")
+        if self.choices and self.kind != "string":
+            raise ValueError(f"{self.name}: only text columns take choices")
+
+    def value_problem(self, series: pd.Series) -> str | None:
+        """Why a column already of the right kind holds a value this column does not allow, or None."""
+        present = series[series.notna().to_numpy()]
+        if self.choices:
+            outside = present[~present.isin(self.choices).to_numpy()]
+            if len(outside):
+                return f"{outside.iloc[0]!r} is not one of {', '.join(self.choices)}"
+        if self.minimum is not None:
+            numbers = pd.to_numeric(present, errors="coerce").astype(float).to_numpy()
+            bad = ~np.isfinite(numbers) | (numbers < self.minimum)
+            if bad.any():
+                return f"values must be finite and at least {self.minimum:g}, found {numbers[bad][0]!r}"
+        return None
 
 
 def _dtype_fits(series: pd.Series, kind: str) -> bool | None:
@@ -70,9 +113,9 @@ def _dtype_fits(series: pd.Series, kind: str) -> bool | None:
     if ptypes.is_bool_dtype(dtype):
         return kind == "bool"
     if ptypes.is_integer_dtype(dtype):
-        return kind in ("int", "float")
+        return True if kind in ("int", "float") else (None if kind == "bool" else False)
     if ptypes.is_float_dtype(dtype):
-        return kind == "float"
+        return True if kind == "float" else (None if kind in ("bool", "int") else False)
     if isinstance(dtype, pd.StringDtype):
         return kind == "string"
     return None  # object (and anything unusual): look at the values
@@ -87,14 +130,19 @@ def _kind_problem(series: pd.Series, kind: str) -> str | None:
     present = values[values.notna().to_numpy()]
     if len(present) == 0:
         return None  # every value missing: fits any kind
+    expected = _KIND_WORDS.get(kind, f"{kind} values")
     if fits is False:
-        return f"expected {kind} values, found dtype {series.dtype}"
-    allowed = _SCALAR_TYPES[kind]
-    ok = present.map(lambda v: isinstance(v, allowed) and not (kind != "bool" and isinstance(v, bool | np.bool_)))
+        return f"expected {expected}, found dtype {series.dtype}"
+    ok = present.map(_FITS[kind])
     if ok.all():
         return None
     bad = present[~ok.to_numpy()].iloc[0]
-    return f"expected {kind} values, found {bad!r} ({type(bad).__name__})"
+    return f"expected {expected}, found {bad!r} ({type(bad).__name__})"
+
+
+def _as_flags(series: pd.Series) -> pd.Series:
+    """A checked flag column given as 0/1 numbers, as true/false (missing stays missing)."""
+    return series.map(lambda v: None if pd.isna(v) else bool(v)).astype(object)
 
 
 @dataclass(frozen=True)
@@ -142,7 +190,8 @@ class TableSchema:
     def check(self, frame: pd.DataFrame, source: str | Path) -> None:
         """Check that ``frame`` has every required column and that known columns hold values of their kind.
 
-        Columns the schema does not name are allowed and left alone.
+        Columns the schema does not name are allowed and left alone. A column's ``minimum`` and ``choices`` are
+        checked too.
 
         Raises:
             InputError: Naming ``source`` and the first missing or ill-typed column.
@@ -154,12 +203,22 @@ class TableSchema:
             column = self.column(str(name))
             if column is None:
                 continue
-            problem = _kind_problem(frame[name], column.kind)
+            problem = _kind_problem(frame[name], column.kind) or column.value_problem(frame[name])
             if problem is not None:
                 raise InputError(source, problem, field=str(name))
 
     def write_parquet(self, frame: pd.DataFrame, path: str | Path) -> Path:
         """Check ``frame`` and write it to ``path`` (through a rename) with this schema's name and version."""
+        path = Path(path)
+        os.replace(self.stage_parquet(frame, path), path)
+        return path
+
+    def stage_parquet(self, frame: pd.DataFrame, path: str | Path) -> Path:
+        """Check ``frame`` and write it beside ``path`` under a temporary name, for the caller to rename.
+
+        Returns:
+            The temporary file (``path`` + ``.tmp``); ``path`` itself is not touched.
+        """
         path = Path(path)
         self.check(frame, path)
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -167,8 +226,7 @@ class TableSchema:
                     VERSION_KEY: str(self.version).encode()}
         tmp = path.with_suffix(path.suffix + ".tmp")
         pq.write_table(table.replace_schema_metadata(metadata), tmp)
-        os.replace(tmp, path)
-        return path
+        return tmp
 
     def read_parquet(self, path: str | Path) -> pd.DataFrame:
         """Read a Parquet table of this schema and check its version, columns and kinds.
@@ -195,4 +253,15 @@ class TableSchema:
             raise InputError(path, f"unreadable schema version {raw!r}", field="schema_version") from None
         self.check_version(version, path)
         self.check(frame, path)
+        return self._with_flags(frame)
+
+    def _with_flags(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame with every flag column that arrived as 0/1 numbers turned into true/false."""
+        for name in frame.columns:
+            column = self.column(str(name))
+            series = frame[name]
+            if column is None or column.kind != "bool" or ptypes.is_bool_dtype(series.dtype):
+                continue
+            if not series.dropna().map(lambda v: isinstance(v, bool | np.bool_)).all():
+                frame[name] = _as_flags(series)
         return frame

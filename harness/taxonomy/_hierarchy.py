@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from harness.errors import InputError
+from harness.errors import InputError, clip_text
 
 __all__ = ["Hierarchy", "Node"]
 
@@ -61,6 +61,26 @@ class Node:
         if self.meta:
             out["meta"] = _jsonable(self.meta)
         return out
+
+
+def _check_layout(data: Mapping[str, Any], source: str | Path) -> None:
+    """Refuse header and node fields of the wrong JSON type, naming the field (the constructor checks the tree)."""
+    levels = data.get("levels")
+    if not isinstance(levels, list) or not all(isinstance(level, str) for level in levels):
+        raise InputError(source, "expected a list of level names", field="levels")
+    if not isinstance(data.get("metadata", {}), Mapping | None):
+        raise InputError(source, "expected an object", field="metadata")
+    nodes = data.get("nodes")
+    if not isinstance(nodes, list):
+        raise InputError(source, f"expected a list of node objects, got {type(nodes).__name__}", field="nodes")
+    for i, node in enumerate(nodes):
+        if not isinstance(node, Mapping):
+            raise InputError(source, f"expected a node object, got {type(node).__name__}", field=f"nodes[{i}]")
+        for key, kinds in (("id", str), ("level", str), ("name", str), ("description", str),
+                           ("parent", str | None), ("alternates", list), ("meta", Mapping)):
+            if key in node and not isinstance(node[key], kinds):
+                raise InputError(source, f"got {clip_text(repr(node[key]), 80)} ({type(node[key]).__name__})",
+                                 field=f"nodes[{i}].{key}")
 
 
 def _jsonable(value: Any) -> Any:
@@ -264,8 +284,12 @@ class Hierarchy:
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, source: str | Path = "<hierarchy>") -> Hierarchy:
         """Rebuild a hierarchy from :meth:`to_json` output, checking the recorded id against the content."""
+        if not isinstance(data, Mapping):
+            raise InputError(source, f"expected a JSON object (a hierarchy), got {type(data).__name__}")
         if data.get("schema") != _SCHEMA:
-            raise InputError(source, f"expected schema {_SCHEMA!r}, got {data.get('schema')!r}", field="schema")
+            raise InputError(source, f"expected schema {_SCHEMA!r}, got {clip_text(repr(data.get('schema')), 80)}",
+                             field="schema")
+        _check_layout(data, source)
         try:
             nodes = [
                 Node(
@@ -295,8 +319,14 @@ class Hierarchy:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise InputError(path, "hierarchy file not found") from None
+        except OSError as exc:  # a directory, an unreadable file
+            raise InputError(path, f"cannot read the hierarchy file: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise InputError(path, "not UTF-8 text; a hierarchy file is UTF-8 JSON") from None
         except json.JSONDecodeError as exc:
             raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+        except RecursionError:
+            raise InputError(path, "not a hierarchy: JSON nested too deeply to read") from None
         return cls.from_json(data, source=path)
 
     def __repr__(self) -> str:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from harness.classify import EmbeddingClassifier, classify_conversations, facts_to_classifications
-from harness.conversations import iter_sharegpt, write_jsonl
+from harness.conversations import Conversation, Message, iter_sharegpt, write_jsonl
 from harness.errors import InputError
 from harness.run import RunDir, read_facts
 
@@ -43,7 +43,7 @@ def test_run_writes_facts_and_manifest(tmp_path, mini_hierarchy):
     assert [c.path for c in from_parquet] == [c.path for c in from_jsonl]
     # what validate scores in memory is exactly what a reader of the run directory gets
     assert in_memory == from_parquet
-    assert manifest["schema"] == "harness.run/1" and manifest["schema_versions"] == {"facts": 1}
+    assert manifest["schema"] == "harness.run/1" and manifest["schema_versions"] == {"facts": 2}
     assert result.manifest == manifest
     # no conversation text anywhere in the run directory
     blob = "".join(p.read_text(errors="ignore") for p in (tmp_path / "run").iterdir() if p.suffix != ".parquet")
@@ -64,9 +64,6 @@ def test_torn_line_is_dropped_and_redone(tmp_path, mini_hierarchy):
                            progress=False)
     partial = out / "facts.partial.jsonl"
     partial.write_bytes(partial.read_bytes() + b'{"seq": 3, "conversation_id": "half')
-    with pytest.raises(InputError, match="belong to another input"):
-        classify_conversations(convs[3:], EmbeddingClassifier(mini_hierarchy), out, hierarchy=mini_hierarchy,
-                               progress=False)
     result = classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), out, hierarchy=mini_hierarchy,
                                     progress=False)
     assert (result.n_resumed, result.n_classified) == (3, 3)
@@ -75,9 +72,11 @@ def test_torn_line_is_dropped_and_redone(tmp_path, mini_hierarchy):
 
 def test_duplicate_ids_are_refused(tmp_path, mini_hierarchy):
     convs = list(iter_sharegpt(2, english_only=True))
-    with pytest.raises(InputError, match="appears twice"):
-        classify_conversations([convs[0], convs[0]], EmbeddingClassifier(mini_hierarchy), tmp_path,
+    with pytest.raises(InputError, match=r"twice \(conversations 1 and 3\)") as info:
+        classify_conversations([convs[0], convs[1], convs[0]], EmbeddingClassifier(mini_hierarchy), tmp_path,
                                hierarchy=mini_hierarchy, progress=False)
+    assert info.value.field == "id"
+    assert not (tmp_path / "facts.partial.jsonl").exists()  # refused before anything was written
 
 
 def _data_dir_with_mini_release(tmp_path: Path, mini_onet_dir: Path) -> Path:
@@ -164,3 +163,49 @@ def test_unreadable_partial_row_names_its_line(tmp_path, mini_hierarchy):
         classify_conversations(convs, EmbeddingClassifier(mini_hierarchy), tmp_path, hierarchy=mini_hierarchy,
                                progress=False)
     assert info.value.line == 2
+
+
+def test_killed_run_resumes_a_changed_and_reordered_input_like_a_fresh_run(tmp_path, mini_onet_dir):
+    """Kill a real run, then change one finished conversation, reorder the input and resume: the facts must equal
+    a fresh run's over the final input (latency aside), with the change classified again."""
+    data = _data_dir_with_mini_release(tmp_path, mini_onet_dir)
+    convs = [Conversation(f"c{k:04d}", f"a{k % 7}", (Message("user", f"task number {k}"),)) for k in range(3000)]
+    tasks, patterns = (101, 102, 201, 202, 301), ("directive", "learning", "task_iteration")
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text("".join(
+        json.dumps({"conversation_id": c.id, "task_id": tasks[k % 5], "pattern": patterns[k % 3]}) + "\n"
+        for k, c in enumerate(convs)
+    ))
+    env = {**os.environ, "HARNESS_DATA_DIR": str(data), "HF_HUB_OFFLINE": "1"}
+
+    def command(conversations: Path, out: Path) -> list[str]:
+        return [sys.executable, "-m", "harness", "classify", "--input", str(conversations), "--out", str(out),
+                "--backend", f"replay:{predictions}", "--batch-size", "1", "--no-progress"]
+
+    original, killed = tmp_path / "original.jsonl", tmp_path / "killed"
+    write_jsonl(convs, original)
+    proc = subprocess.Popen(command(original, killed), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    partial = killed / "facts.partial.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (partial.exists() and partial.read_text().count("\n") >= 20):
+        if proc.poll() is not None:
+            pytest.fail("the run finished before it could be interrupted")
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (killed / "manifest.json").exists()
+
+    final = [Conversation("c0000", "a0", (Message("user", "an edited first task"),)), *convs[1:]]
+    final = final[1::2] + final[0::2]  # every other conversation first: a different order, same ids
+    edited = tmp_path / "edited.jsonl"
+    write_jsonl(final, edited)
+    resumed = subprocess.run(command(edited, killed), env=env, check=True, capture_output=True, text=True)
+    assert "1 re-classified (content changed)" in resumed.stdout
+    clean = tmp_path / "clean"
+    subprocess.run(command(edited, clean), env=env, check=True, capture_output=True)
+    rows = _comparable(killed / "facts.jsonl")
+    assert rows == _comparable(clean / "facts.jsonl")
+    assert [r["seq"] for r in rows] == list(range(len(final)))
+    assert [r["conversation_id"] for r in rows] == [c.id for c in final]
+    counts = json.loads((killed / "manifest.json").read_text())["counts"]
+    assert counts["changed"] == 1 and counts["resumed"] + counts["new"] + 1 == len(final)

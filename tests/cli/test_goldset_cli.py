@@ -66,7 +66,7 @@ def test_new_is_reproducible_and_protects_existing_files(tmp_path, capsys):
     assert "refusing to overwrite" in capsys.readouterr().err
     assert _new(tmp_path / "d.jsonl", "--n", "50") == 1
     assert "cannot draw 50" in capsys.readouterr().err
-    assert _new(tmp_path / "e.jsonl", "--min-turns", "3", "--max-turns", "2") == 1
+    assert _new(tmp_path / "e.jsonl", "--min-turns", "3", "--max-turns", "2") == 2  # bad usage
 
 
 def test_new_from_real_package(tmp_path):
@@ -125,7 +125,9 @@ def test_search_on_mini_release(mini_data_dir, capsys):
     assert len(out) == 3 and {line.split()[0] for line in out[1:]} == {"102", "103"}
     assert main(["--data-dir", str(mini_data_dir), "goldset", "search", "zebra"]) == 0
     assert "no O*NET" in capsys.readouterr().out
-    assert main(["--data-dir", str(mini_data_dir), "goldset", "search", "code", "--limit", "0"]) == 1
+    with pytest.raises(SystemExit) as usage:  # argparse refuses the flag: bad usage, exit 2
+        main(["--data-dir", str(mini_data_dir), "goldset", "search", "code", "--limit", "0"])
+    assert usage.value.code == 2
 
 
 def test_search_on_real_release(data_dir, capsys):

@@ -40,6 +40,7 @@ from harness.evaluate import (
     rater_agreement,
     reconstruction_scores,
     set_accuracy_score,
+    weighted_accuracy_score,
 )
 
 NAN = math.nan
@@ -96,6 +97,12 @@ def _make_groups(rng: np.random.Generator, n: int) -> Inputs:
     gold = [str(g) for g in rng.choice(groups, size=n, p=[0.3, 0.25, 0.2, 0.15, 0.07, 0.03])]
     pred = [g if rng.random() < 0.6 else str(rng.choice(groups)) for g in gold]
     return gold, pred
+
+
+def _make_weighted(rng: np.random.Generator, n: int) -> Inputs:
+    """Patterns with Horvitz-Thompson weights (1/inclusion probability)."""
+    gold, pred = _make_patterns(rng, n)
+    return gold, pred, [float(w) for w in 1 / rng.uniform(0.05, 1.0, size=n)]
 
 
 def _make_bools(rng: np.random.Generator, n: int) -> Inputs:
@@ -176,7 +183,8 @@ def _run_compare(ids, gold, occ, groups, run_a, run_b) -> tuple[float, ...]:
     b = _frame(ids, gold, occ, groups, run_b).iloc[::-1]
     result = compare_runs(a, b, n_resamples=100, seed=1)
     assert "major_group.macro_f1" in [m.name for m in result.metrics]
-    verdict = {"worse": -1.0, "no detectable change": 0.0, "better": 1.0}[result.verdict]
+    # the verdict itself is not symmetric (non-inferiority is one-sided); the per-metric changes are
+    verdict = sum({"worse": -1.0, "none": 0.0, "better": 1.0}[m.change] for m in result.metrics)
     return (verdict, *(v for m in result.metrics for v in (m.difference, m.ci_low, m.ci_high, m.p_value)))
 
 
@@ -269,6 +277,18 @@ CASES = [
             "empty": (([], []), (NAN,)),
             "single": (([{"a"}], ["a"]), (1.0,)),
             "constant": (([{"a"}] * 4, [None] * 4), (0.0,)),
+        },
+    ),
+    Case(
+        "weighted_accuracy_score",
+        _make_weighted,
+        lambda t, p, w: (weighted_accuracy_score(t, p, sample_weight=w),),
+        swap=_same,
+        degenerate={
+            "empty": (([], [], []), (NAN,)),
+            "single": ((["learning"], ["directive"], [7.0]), (0.0,)),
+            # Equal weights give plain accuracy.
+            "constant": ((["none"] * 4, ["none", "learning", "none", "learning"], [2.5] * 4), (0.5,)),
         },
     ),
     Case(
@@ -421,6 +441,8 @@ def _swap(case: Case, inputs: Inputs) -> Inputs:
         return (*inputs[:-2], inputs[-1], inputs[-2])
     if case.name == "reconstruction_scores":
         return (inputs[0], inputs[2], inputs[1])
+    if case.name == "weighted_accuracy_score":  # gold and prediction swap; the weights stay with their items
+        return (inputs[1], inputs[0], inputs[2])
     return inputs[::-1]
 
 
@@ -493,14 +515,21 @@ NOT_METRICS = {
     "read_metrics_file": "reads a file",
     "write_metrics": "writes a file",
     "write_baseline": "writes a file",
+    "read_baseline_file": "reads a file",
+    "baseline_run": "picks the run facts a baseline records",
+    "check_baseline_matches": "refuses a baseline that cannot be compared; see tests/robustness/test_gate_probes",
+    "check_same_goldsets": "refuses runs of other goldsets or splits; see tests/robustness/test_gate_probes",
     "read_items": "reads a file",
     "score_goldset": "composes the metrics above per facet; its names are checked in test_metric_registry",
     "run_validation": "classifies and writes a run; see test_validate",
     "gold_nodes_at_level": "a gold-label rule, not a metric",
     "pattern_metrics_section": "the metrics.json layout of pattern_agreement's result",
+    "inclusion_weights": "reads the items' inclusion probabilities into weights; see test_weighted_accuracy",
+    "paired_metric_names": "lists metric names",
+    "scored_share_of_default_goldset": "reads the shipped goldset",
 }
 _METRIC_MODULES = ("_accuracy", "_agreement", "_raters", "_reconstruction", "_compare", "_gate", "_scoring",
-                   "_validate")
+                   "_validate", "_weighting")
 
 
 def test_every_public_metric_is_covered() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 
 import numpy as np
 import pandas as pd
@@ -167,6 +166,7 @@ def test_compare_tests_exactly_the_registered_paired_metrics(synthetic_items) ->
         rng = np.random.default_rng(seed)
         frame["pred_major_group"] = np.where(rng.random(len(frame)) < 0.7, frame["major_group"],
                                              rng.choice(["11", "15", "43"], size=len(frame)))
+        frame["correct_major_group"] = frame["pred_major_group"] == frame["major_group"]
     result = compare_runs(a, b, n_resamples=50)
     paired = [spec for spec in METRICS if spec.paired_test is not None]
     expected = {name for spec in paired for name in metric_names() if metric_spec(name) is spec}
@@ -174,10 +174,12 @@ def test_compare_tests_exactly_the_registered_paired_metrics(synthetic_items) ->
     assert {name for name, _ in result.mcnemar} == {m for m in expected if metric_spec(m).paired_test == "mcnemar"}
     for change in result.metrics:
         assert change.kind == metric_spec(change.name).kind
-        assert math.isnan(change.p_value) == (metric_spec(change.name).paired_test == "bootstrap")
-    # a run written before pred_major_group existed is still compared, without macro-F1
+        assert 0.0 <= change.p_value <= 1.0  # McNemar's mid-p for accuracies, the bootstrap p-value otherwise
+    # runs written before pred_major_group / correct_major_group existed are still compared, without those metrics
     old = compare_runs(a.drop(columns="pred_major_group"), b, n_resamples=50)
     assert {m.name for m in old.metrics} == expected - {"major_group.macro_f1"}
+    older = compare_runs(a.drop(columns=["pred_major_group", "correct_major_group"]), b, n_resamples=50)
+    assert {m.name for m in older.metrics} == expected - {"major_group.macro_f1", "hierarchy.major_group.accuracy"}
 
 
 def test_compare_refuses_differing_gold_major_groups(synthetic_items) -> None:

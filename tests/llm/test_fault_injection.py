@@ -270,6 +270,10 @@ def _facts(out) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (out / "facts.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+def _without_latency(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in row.items() if k != "latency_s"} for row in facts]
+
+
 def _resumed(stdout: str) -> int:
     return int(re.search(r"(\d+) resumed", stdout).group(1))
 
@@ -296,12 +300,20 @@ def test_classify_accounts_for_every_conversation_under_a_mix_of_faults(
         invalid = {f["conversation_id"]: f["invalid_reason"] for f in facts if not f["valid"]}
         assert set(invalid) == {ids[p] for p in DOOMED}
         assert all(reason.startswith("screening: no usable answer from the model (") for reason in invalid.values())
-        # a re-run resumes: nothing is sent again and the facts stay the same
+        assert all(f["retryable"] == (not f["valid"]) for f in facts)
+        # a re-run resumes the rest and retries only the conversations that got no answer (here they fail again)
         sent = len(server.message_requests())
         code, stdout_again, stderr_again = classify(server, path, out, capsys)
-        assert code == 0 and _resumed(stdout_again) == 30
-        assert len(server.message_requests()) == sent
-        assert _facts(out) == facts
+        assert code == 0 and _resumed(stdout_again) == 30 - len(DOOMED)
+        assert f"{len(DOOMED)} retried" in stdout_again
+        retried = server.message_requests()[sent:]
+        assert retried and all(parse_request(_system(r.body))[0] == "screening" for r in retried)
+        # the others are kept as they were; the retried ones end as before (their usage now counts cache hits)
+        again = _facts(out)
+        kept = [f for f in facts if f["valid"]]
+        assert _without_latency([f for f in again if f["valid"]]) == _without_latency(kept)
+        verdict = ("conversation_id", "valid", "invalid_reason", "retryable", "path", "content_sha256")
+        assert [[f[k] for k in verdict] for f in again] == [[f[k] for k in verdict] for f in facts]
     files = [p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".json", ".jsonl")]
     _assert_clean([stdout, stderr, stdout_again, stderr_again, caplog.text, *files], server.api_key)
 

@@ -60,7 +60,10 @@ def assert_clean_failure(outcome: Outcome, *, rc: int | None = None, mentions: S
     assert outcome.rc in expected, f"exit {outcome.rc}, expected {expected}; stderr: {outcome.stderr!r}"
     lines = outcome.message_lines
     if outcome.rc == 2 and len(lines) > 1 and lines[0].startswith("usage:"):
-        lines = lines[1:]  # argparse prints its usage line before the one-line error
+        # argparse prints its usage before the one-line error; a long usage wraps onto indented lines
+        lines = lines[1:]
+        while len(lines) > 1 and lines[0].startswith(" "):
+            lines = lines[1:]
     assert len(lines) == 1, f"expected one message line, got {lines!r}"
     assert len(lines[0]) <= 600, f"message too long ({len(lines[0])} chars)"
     for word in mentions:

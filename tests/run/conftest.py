@@ -33,7 +33,8 @@ def fact_rows(n: int = 4) -> list[dict[str, Any]]:
             latency_s=0.25,
             prompt_hashes={"traversal": "ab" * 8},
         )
-        rows.append({"seq": seq, **result.to_row(LEVELS), "statement_key": "draft letters." if valid else None})
+        rows.append({"seq": seq, **result.to_row(LEVELS), "statement_key": "draft letters." if valid else None,
+                     "retryable": False, "content_sha256": f"{seq:064x}"})
     return rows
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from harness.errors import InputError
 from harness.run import (
+    FACT_SCHEMA,
     METRICS_SCHEMA,
     RUN_SCHEMA,
     MetricEntry,
@@ -43,7 +44,7 @@ def test_every_file_lives_under_the_run_directory(tmp_path: Path) -> None:
 def test_manifest_is_stamped_and_checked(tmp_path: Path) -> None:
     run = RunDir(tmp_path)
     written = run.write_manifest({"backend": "replay:x", "counts": {"conversations": 2}})
-    assert written["schema"] == RUN_SCHEMA and written["schema_versions"] == {"facts": 1}
+    assert written["schema"] == RUN_SCHEMA and written["schema_versions"] == {"facts": FACT_SCHEMA.version}
     assert run.read_manifest() == written
     assert next(iter(written)) == "schema"
     body = json.loads(run.manifest_path.read_text())

@@ -43,7 +43,7 @@ def test_facts_round_trip_parquet_jsonl_and_memory(tmp_path: Path, make_fact_row
     assert from_disk[2].valid is False and from_disk[2].path == () and from_disk[2].cost_usd is None
     assert from_disk[3].occupational is None and from_disk[1].skills == ("Writing",)
     assert dict(from_disk[0].prompt_hashes) == {"traversal": "ab" * 8}
-    assert pq.read_schema(run.facts_path).metadata[b"harness.schema_version"] == b"1"
+    assert pq.read_schema(run.facts_path).metadata[b"harness.schema_version"] == str(FACT_SCHEMA.version).encode()
     assert [json.loads(line)["seq"] for line in run.facts_jsonl_path.read_text().splitlines()] == list(range(5))
 
 
@@ -59,6 +59,17 @@ def test_unversioned_facts_read_as_version_1(tmp_path: Path, make_fact_rows) -> 
     path = _write_with_version(facts_frame(make_fact_rows(3)), tmp_path / "facts.parquet", "facts", None)
     assert pq.read_schema(path).metadata.get(b"harness.schema_version") is None
     assert len(read_facts(path)) == 3
+
+
+def test_a_version_1_table_without_the_resume_columns_reads(tmp_path: Path, make_fact_rows) -> None:
+    """Version 2 added content_sha256 and retryable; tables written before them stay readable."""
+    from harness.run import facts_frame
+
+    frame = facts_frame(make_fact_rows(3)).drop(columns=["content_sha256", "retryable"])
+    path = _write_with_version(frame, tmp_path / "facts.parquet", "facts", "1")
+    facts = read_facts(path)
+    assert len(facts) == 3 and "content_sha256" not in facts.columns
+    assert facts_to_classifications(facts)[0].conversation_id == "c-0"
 
 
 def test_a_minimal_fact_table_is_enough(tmp_path: Path) -> None:
@@ -91,6 +102,8 @@ def test_facts_missing_column_names_file_and_field(tmp_path: Path, make_fact_row
         ("path", ["top:1/mid:1", "", "x"]),  # a string where a list belongs
         ("node_base", [1, 2, 3]),  # a node column (family) holding numbers
         ("account_id", [1, 2, 3]),
+        ("retryable", ["no", "no", "yes"]),
+        ("content_sha256", [1, 2, 3]),
     ],
 )
 def test_facts_wrong_kind_names_file_and_field(tmp_path: Path, make_fact_rows, column: str, values: list) -> None:

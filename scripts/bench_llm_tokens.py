@@ -30,12 +30,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
 
 from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
+from harness.classify._fused import load_fused_prompt
 from harness.classify._prompts import STEPS, load_prompt
 from harness.classify._types import Classification
 from harness.conversations import iter_sharegpt
 from harness.llm import AnthropicLLM, RetryPolicy, estimate_cost
 from harness.llm import Usage as _Usage
-from harness.taxonomy import build_work_activity_hierarchy, load_onet
+from harness.taxonomy import PATTERNS, build_work_activity_hierarchy, load_onet
 from tests.support.messages_server import messages_server
 
 MODEL = "claude-haiku-4-5"
@@ -49,20 +50,39 @@ SUMMARY = (
     "to the request. The conversation looks like paid work rather than study or personal use, and the user "
     "stayed involved in shaping the result throughout the exchange."
 )
-_OPENINGS = {step: load_prompt(step).system[:40] for step in STEPS}
+_OPENINGS = {**{step: load_prompt(step).system[:40] for step in STEPS}, "traverse.v2": load_prompt("traverse", "v2").system[:40],
+             "facets": load_fused_prompt().system[:40]}
+
+
+def _summary(system: str) -> str:
+    """A summary as long as a model keeps one under the template's word limit (about 92% of it, as SUMMARY is for
+    the summary step's 120 words)."""
+    limit = re.search(r"at most (\d+) words", system)
+    words = SUMMARY.split()
+    return " ".join(words[: round(0.92 * int(limit.group(1)))] if limit else words)
 
 
 def respond(body: dict[str, Any]) -> str:
     """A plausible model: fixed-length summary, "yes", else the first option shown."""
     blocks = body.get("system") or []
     system = blocks if isinstance(blocks, str) else "".join(b.get("text", "") for b in blocks)
-    step = next((s for s, opening in _OPENINGS.items() if system.startswith(opening)), "")
+    step = next((s for s, opening in _OPENINGS.items() if system.startswith(opening)), "").partition(".")[0]
     if step == "summary":
-        return SUMMARY
+        return _summary(system)
     if step == "screening":
         return "yes"
     if step == "traverse":
         return re.findall(r"^\d+\. (.+)$", system, re.MULTILINE)[0]
+    if step == "facets":
+        user = body["messages"][0]["content"]
+        names = re.findall(r"^([A-Za-z_][\w ,]*?): ", system, re.MULTILINE)
+        patterns = [n for n in names if n in PATTERNS]
+        skills = [n for n in names if n not in PATTERNS and not n.isupper()]
+        # the top-level options follow the transcript when shortlisted, else the rule in the system prompt
+        top = re.findall(r"^\d+\. (.+)$", user.rpartition("</conversation>")[2], re.MULTILINE) or re.findall(
+            r"^\d+\. (.+)$", system.rpartition("ACTIVITY –")[2], re.MULTILINE)
+        return (f"SUMMARY: {_summary(system)}\nWORK: yes\nPATTERN: {patterns[0]}\nSKILLS: {'; '.join(skills[:2])}"
+                + (f"\nACTIVITY: {top[0]}" if top else ""))
     names = re.findall(r"^([A-Za-z_][\w ,]*?): ", system, re.MULTILINE)
     return "\n".join(names[:2]) if step == "skills" else names[0]
 

@@ -7,7 +7,8 @@ Public API:
     :class:`LedgeredRelease`) keeps the wall consistent between releases of overlapping populations, refusing with
     :class:`ReleaseRefused` what it cannot; :func:`default_ledger_path`, :data:`LEDGER_NAME`.
     Roll-up of a fact table: :func:`aggregate_facts` → :class:`Aggregate`, :func:`explode_links` (fact tables are
-    read and checked by :func:`harness.run.read_facts`).
+    read and checked by :func:`harness.run.read_facts`); at scale, :class:`ColumnarFacts` aggregates a folder of
+    Parquet parts in DuckDB to the same tables (:func:`partition_files` lists the parts).
     Analyses (each returns a :class:`WalledTable`): :func:`occupation_shares`, :func:`category_shares`,
     :func:`top_occupations`, :func:`top_tasks`, :func:`depth_of_use`, :func:`use_by_wage`,
     :func:`use_by_job_zone`, :func:`collaboration_overall`, :func:`automation_augmentation`,
@@ -25,6 +26,10 @@ Public API:
     Drift between two runs: :func:`resolve_run`, :func:`run_from_facts`, :func:`run_from_wave` → :class:`DriftRun`;
     :func:`drift`, :func:`drift_tables`, :data:`DRIFT_LEVELS`. Uncertainty helpers: :func:`linear_share_se`,
     :func:`benjamini_hochberg`.
+    How far to trust released shares (``analyze --calibrate``): :func:`share_intervals` → :class:`ShareEstimate`
+    (naive, classical and PPI++ intervals through ppi-python, Bonferroni over a level's shares),
+    :func:`labels_for_halfwidth` (the label budget), :func:`load_labelled_set` → :class:`LabelledSet`,
+    :func:`trust_report` → :class:`TrustReport`, :data:`TRUST_LEVELS`.
 """
 
 from harness.aggregate._analyses import (
@@ -43,6 +48,8 @@ from harness.aggregate._analyses import (
     use_by_job_zone,
     use_by_wage,
 )
+from harness.aggregate._calibrate import TRUST_LEVELS, LabelledSet, TrustReport, load_labelled_set, trust_report
+from harness.aggregate._columnar import ColumnarFacts, partition_files
 from harness.aggregate._concentration import (
     PowerLawFit,
     concentration_by_wave,
@@ -80,6 +87,7 @@ from harness.aggregate._ledger import (
     ReleaseRefused,
     default_ledger_path,
 )
+from harness.aggregate._ppi import ShareEstimate, labels_for_halfwidth, share_intervals
 from harness.aggregate._privacy import CellSet, PrivacyPolicy, WalledTable, wall_cells
 from harness.aggregate._registry import (
     ANALYSES,
@@ -112,18 +120,23 @@ __all__ = [
     "LEDGER_NAME",
     "PUBLISHED_2025_02_10",
     "SOURCE_KINDS",
+    "TRUST_LEVELS",
     "Aggregate",
     "Analysis",
     "AnalysisOutput",
     "AnalysisSpec",
     "CellSet",
+    "ColumnarFacts",
     "DriftRun",
+    "LabelledSet",
     "LedgerEntry",
     "LedgeredRelease",
     "PowerLawFit",
     "PrivacyPolicy",
     "ReleaseLedger",
     "ReleaseRefused",
+    "ShareEstimate",
+    "TrustReport",
     "WalledTable",
     "WaveSet",
     "aggregate_facts",
@@ -153,9 +166,12 @@ __all__ = [
     "geography_fits",
     "geography_usage",
     "gini",
+    "labels_for_halfwidth",
     "linear_share_se",
+    "load_labelled_set",
     "load_wave_set",
     "occupation_shares",
+    "partition_files",
     "pattern_counts",
     "plot_category_shares",
     "plot_collaboration",
@@ -172,11 +188,13 @@ __all__ = [
     "run_analyses",
     "run_from_facts",
     "run_from_wave",
+    "share_intervals",
     "skills_distribution",
     "synthetic_facts",
     "task_mix_by_wave",
     "top_occupations",
     "top_tasks",
+    "trust_report",
     "use_by_job_zone",
     "use_by_wage",
     "wall_cells",

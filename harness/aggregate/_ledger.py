@@ -47,18 +47,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from harness.aggregate._privacy import CellSet, PrivacyPolicy
-from harness.aggregate._rollup import Aggregate, aggregate_facts
+from harness.aggregate._rollup import Aggregate, aggregate_facts, classified_rows
 from harness.errors import InputError
 from harness.run import read_json_object, validate_facts, write_json_atomic
 
-__all__ = ["LEDGER_NAME", "LedgerEntry", "LedgeredRelease", "ReleaseLedger", "ReleaseRefused", "default_ledger_path",
-           "population_hashes", "release_cells"]
+__all__ = ["LEDGER_NAME", "FactSource", "LedgerEntry", "LedgeredRelease", "ReleaseLedger", "ReleaseRefused",
+           "default_ledger_path", "population_hashes", "release_cells"]
 
 #: File name of the default ledger.
 LEDGER_NAME = "harness-release-ledger.json"
@@ -87,10 +87,10 @@ def release_cells(facts: pd.DataFrame, aggregate: Aggregate) -> tuple[CellSet, C
         ``(reported, withheld)``.
     """
     keys = facts["statement_key"].astype("object")
-    occupational = facts["occupational"].fillna(False).astype(bool).to_numpy()
-    seen_tasks = set(keys[occupational & keys.notna().to_numpy()])
+    classified = classified_rows(facts)  # abstained rows are in no cell, like unclassified ones
+    seen_tasks = set(keys[classified])
     reported_tasks = set(aggregate.tasks.table["statement_key"])
-    released = facts[occupational & keys.isin(reported_tasks).to_numpy()]
+    released = facts[classified & keys.isin(reported_tasks).to_numpy()]
     with_pattern = released.dropna(subset=["pattern"])
     seen_patterns = set(zip(with_pattern["statement_key"], with_pattern["pattern"], strict=True))
     wide = aggregate.patterns_by_task.table
@@ -104,6 +104,46 @@ def release_cells(facts: pd.DataFrame, aggregate: Aggregate) -> tuple[CellSet, C
     seen = CellSet.of(seen_tasks, seen_patterns, seen_skills)
     return reported, CellSet(seen.tasks - reported.tasks, seen.patterns - reported.patterns,
                              seen.skills - reported.skills)
+
+
+class FactSource(Protocol):
+    """A fact table the ledger can release without holding it as a DataFrame (e.g.
+    :class:`harness.aggregate.ColumnarFacts`): each method answers as the DataFrame functions of this module and
+    :func:`harness.aggregate.aggregate_facts` would for the same rows."""
+
+    def __len__(self) -> int: ...
+
+    def validate(self) -> None: ...
+
+    def population_hashes(self) -> np.ndarray: ...
+
+    def aggregate(self, links: pd.DataFrame, *, policy: PrivacyPolicy | None = None, source: str | None = None,
+                  withhold: CellSet | None = None) -> Aggregate: ...
+
+    def release_cells(self, aggregate: Aggregate) -> tuple[CellSet, CellSet]: ...
+
+
+@dataclass(frozen=True)
+class _FrameFacts:
+    """A DataFrame fact table as a :class:`FactSource`."""
+
+    frame: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def validate(self) -> None:
+        validate_facts(self.frame)
+
+    def population_hashes(self) -> np.ndarray:
+        return population_hashes(self.frame["conversation_id"])
+
+    def aggregate(self, links: pd.DataFrame, *, policy: PrivacyPolicy | None = None, source: str | None = None,
+                  withhold: CellSet | None = None) -> Aggregate:
+        return aggregate_facts(self.frame, links, policy=policy, source=source or "facts", withhold=withhold)
+
+    def release_cells(self, aggregate: Aggregate) -> tuple[CellSet, CellSet]:
+        return release_cells(self.frame, aggregate)
 
 
 @dataclass(frozen=True)
@@ -239,12 +279,13 @@ class ReleaseLedger:
             raise InputError(self.path, "expected a list", field="releases")
         return tuple(LedgerEntry.from_json(self.path, i, obj) for i, obj in enumerate(releases))
 
-    def release(self, facts: pd.DataFrame, links: pd.DataFrame, *, policy: PrivacyPolicy | None = None,
+    def release(self, facts: pd.DataFrame | FactSource, links: pd.DataFrame, *, policy: PrivacyPolicy | None = None,
                 source: str = "facts") -> LedgeredRelease:
         """Aggregate ``facts`` behind the wall and the ledger, and record the release before it is published.
 
         Args:
-            facts: The fact table (see :func:`harness.aggregate.aggregate_facts`).
+            facts: The fact table (see :func:`harness.aggregate.aggregate_facts`), or a :class:`FactSource` such as
+                :class:`harness.aggregate.ColumnarFacts` (Parquet parts aggregated in DuckDB, with the same result).
             links: Task → occupation links.
             policy: The wall's thresholds (default :class:`PrivacyPolicy()`).
             source: Label recorded in every table and in the ledger.
@@ -254,25 +295,26 @@ class ReleaseLedger:
             InputError: The fact table or the ledger is malformed, or the ledger cannot be written.
         """
         policy = policy or PrivacyPolicy()
-        validate_facts(facts)
-        population = population_hashes(facts["conversation_id"])
+        table = _FrameFacts(facts) if isinstance(facts, pd.DataFrame) else facts
+        table.validate()
+        population = table.population_hashes()
         with self._locked():
             entries = self.entries()
             related = [e for e in entries if e.overlaps(population)]
             sticky, once_reported = CellSet(), CellSet()
             for earlier in related:
                 sticky, once_reported = sticky | earlier.withheld, once_reported | earlier.reported
-            aggregate = aggregate_facts(facts, links, policy=policy, source=source, withhold=sticky)
-            reported, withheld = release_cells(facts, aggregate)
+            aggregate = table.aggregate(links, policy=policy, source=source, withhold=sticky)
+            reported, withheld = table.release_cells(aggregate)
             self._refuse_if_differencing(withheld & once_reported, related)
             carried = CellSet()
             if sticky & withheld:  # which of those cells would have been reported without the ledger
-                carried = release_cells(facts, aggregate_facts(facts, links, policy=policy, source=source))[0]
+                carried = table.release_cells(table.aggregate(links, policy=policy, source=source))[0]
             entry = next((e for e in related if e.same_release(population, policy, reported, withheld)), None)
             known = entry is not None
             if entry is None:
                 entry = LedgerEntry(secrets.token_hex(6), datetime.now(UTC).isoformat(timespec="seconds"), source,
-                                    policy.as_dict(), len(facts), population, reported, withheld)
+                                    policy.as_dict(), len(table), population, reported, withheld)
                 self._write([*entries, entry])
         others = tuple(e.release_id for e in related if e is not entry)  # a repeat is not its own predecessor
         return LedgeredRelease(aggregate, entry, self.path, others, carried & withheld, recorded=not known)

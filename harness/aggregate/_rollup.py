@@ -19,7 +19,7 @@ from harness.errors import InputError
 from harness.run import validate_facts
 from harness.taxonomy import COLLABORATION_PATTERNS
 
-__all__ = ["Aggregate", "aggregate_facts", "explode_links"]
+__all__ = ["Aggregate", "aggregate_facts", "classified_rows", "explode_links"]
 
 _PATTERNS = (*COLLABORATION_PATTERNS, "none")
 
@@ -164,8 +164,7 @@ def _release_tasks(facts: pd.DataFrame, links: pd.DataFrame, policy: PrivacyPoli
                    withhold: frozenset[str] = frozenset()) -> _Released:
     """Apply the wall to task cells (occupational, classified conversations); every other row is residual."""
     keys = facts["statement_key"].astype("object")
-    occupational = facts["occupational"].fillna(False).astype(bool).to_numpy()
-    classified = occupational & keys.notna().to_numpy()
+    classified = classified_rows(facts)
     unknown = classified & ~keys.isin(set(links["statement_key"])).to_numpy()
     if unknown.any():
         row = int(np.argmax(unknown))
@@ -185,6 +184,20 @@ def _release_tasks(facts: pd.DataFrame, links: pd.DataFrame, policy: PrivacyPoli
         }
     )
     return _Released(rows, mask, pd.Index(task_labels), account_codes, None if residual is None else residual[0])
+
+
+def classified_rows(facts: pd.DataFrame) -> np.ndarray:
+    """Rows that may count in a task cell: occupational, with a task, and not abstained.
+
+    An abstained row (its confidence fell below the run's ``--min-confidence``) joins the residual like an
+    unclassified one; tables without an ``abstained`` column have none.
+    """
+    keys = facts["statement_key"].astype("object")
+    occupational = facts["occupational"].fillna(False).astype(bool).to_numpy()
+    mask = occupational & keys.notna().to_numpy()
+    if "abstained" in facts.columns:
+        mask &= ~facts["abstained"].fillna(False).astype(bool).to_numpy()
+    return mask
 
 
 def _task_table(released: _Released, links: pd.DataFrame, n_rel: int, n_rel_accounts: int) -> pd.DataFrame:

@@ -35,20 +35,16 @@ from harness.aggregate._stats import difference, linear_share_se, wilson, z_valu
 from harness.taxonomy import AUGMENTATION, AUTOMATION, COLLABORATION_PATTERNS, pattern_mode
 from harness.taxonomy._waves import SPECIAL_TASKS, WAVE_PATTERNS, Wave, waves_source
 
-__all__ = ["automation_by_wave", "collaboration_by_wave", "consumer_vs_api", "pattern_counts",
+__all__ = ["automation_by_wave", "collaboration_by_wave", "consumer_vs_api", "load_wave_set", "pattern_counts",
            "task_mix_by_wave", "wave_trend"]
 
 _FIVE = COLLABORATION_PATTERNS
 _ORDER = {"v1": 1, "v2": 2, "v3": 3, "v4": 4, "v5": 5}
 
 
-def _source(waves: Sequence[Wave]) -> str:
-    return waves_source(waves)
-
-
-def _walled(name: str, table: pd.DataFrame, waves, note: str) -> WalledTable:
+def _walled(name: str, table: pd.DataFrame, waves: Sequence[Wave], note: str) -> WalledTable:
     # Published releases were walled by their publisher (15 conversations per cell); the tables say so by policy None.
-    return WalledTable(name, table.reset_index(drop=True), None, _source(waves), None, note)
+    return WalledTable(name, table.reset_index(drop=True), None, waves_source(waves), None, note)
 
 
 def pattern_counts(wave: Wave) -> pd.DataFrame | None:

@@ -11,10 +11,13 @@ Public API:
     ``majority-baseline:<goldset|default>`` (the goldset's most frequent answers, a floor to beat).
     Runs: :func:`classify_conversations` (progress, resume, facts table + manifest through
     :class:`harness.run.RunDir`), :func:`facts_to_classifications` (a facts table back into results).
+    Engines (where batches are classified, :data:`ENGINES`): :class:`EngineConfig`, :func:`open_engine`,
+    :class:`ClassifierRecipe` (how a worker builds the classifier), :class:`DaskEngine`.
     Conversation features and the documented pattern rules: :func:`extract_features`, :func:`rule_pattern`.
 """
 
 from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig
+from harness.classify._engine import ENGINES, ClassifierRecipe, DaskEngine, EngineConfig, open_engine
 from harness.classify._features import ConversationFeatures, extract_features, rule_pattern
 from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
 from harness.classify._pipeline import (
@@ -49,6 +52,7 @@ from harness.llm import BackendSpec
 __all__ = [
     "BACKEND_SCHEMES",
     "DEFAULT_BACKEND",
+    "ENGINES",
     "PROMPT_VERSIONS",
     "STEPS",
     "Backend",
@@ -56,9 +60,12 @@ __all__ = [
     "BuildContext",
     "Classification",
     "Classifier",
+    "ClassifierRecipe",
     "ConversationFeatures",
+    "DaskEngine",
     "EmbeddingClassifier",
     "EmbeddingConfig",
+    "EngineConfig",
     "LLMClassifier",
     "LLMClassifierConfig",
     "PromptTemplate",
@@ -72,6 +79,7 @@ __all__ = [
     "load_prompt",
     "match_option",
     "normalise_answer",
+    "open_engine",
     "package_versions",
     "parse_backend",
     "prompt_hashes",

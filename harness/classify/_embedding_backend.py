@@ -20,6 +20,11 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
 * **Skills** – O*NET skills whose description is within ``skill_margin`` of the most similar skill and above
   ``skill_min_similarity`` (at most ``max_skills``); none for non-occupational conversations.
 
+* **Confidence** – the share of a softmax over all base-task scores that lands on the predicted task's SOC major
+  group(s) (``confidence_score``), turned into the probability that the major group is right (``confidence``) by the
+  calibration map shipped for this configuration (:mod:`harness.classify._confidence`). It reads the scores the
+  walk already computed and changes no prediction; a configuration without a shipped map gets the score alone.
+
 * **Usage prior (off by default)** – ``prior_weight`` > 0 with a ``prior`` (task statement → released usage share,
   e.g. from the Economic Index, see :func:`economic_index_prior`) adds ``prior_weight`` × the task's log-share scaled
   to 0–1. It favours tasks that were common in earlier releases and so pulls prevalence estimates toward them; when
@@ -39,6 +44,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from harness.classify._confidence import EMBEDDING_SIGNAL, ConfidenceCalibration, group_mass, shipped_calibration
 from harness.classify._features import DOMAIN_CUES, domain_cues, extract_features, rule_pattern
 from harness.classify._types import Classification
 from harness.conversations import Conversation
@@ -130,6 +136,16 @@ class EmbeddingClassifier:
         self._skill_texts = [f"{name}: {description}" for name, description in skills]
         self._levels: list[_Level] | None = None
         self._skill_vectors: np.ndarray | None = None
+        self.calibration = self._calibration()
+
+    def _calibration(self) -> ConfidenceCalibration | None:
+        """The shipped calibration map, when one was fitted for exactly this configuration and hierarchy (and no
+        prior)."""
+        found = None if self.prior else shipped_calibration("embedding-" + self.config.model.replace("/", "_"))
+        if found is None or (found.config_digest, found.backend, found.hierarchy_id) != (
+                self.config.digest(), self.spec, self.hierarchy.id):
+            return None
+        return found
 
     @property
     def spec(self) -> str:
@@ -147,6 +163,12 @@ class EmbeddingClassifier:
                       if self.prior else "none (no usage-share prior is applied)"),
             "prior_digest": _digest_mapping(self.prior) if self.prior else None,
             "prompt_hashes": self._hashes(),
+            "confidence": {
+                "signal": EMBEDDING_SIGNAL,
+                "calibration": (f"{self.calibration.map.method} map fitted on {self.calibration.fitted_on} "
+                                f"({self.calibration.sha256()})" if self.calibration
+                                else "none shipped for this configuration: confidence is left empty"),
+            },
         }
 
     def _hashes(self) -> dict[str, str]:
@@ -186,6 +208,10 @@ class EmbeddingClassifier:
         # which base tasks belong to each cued major group
         groups = [{soc[:2] for soc in node.meta.get("soc_codes", ())} for node in base_nodes]
         self._group_members = {g: np.array([g in gs for gs in groups]) for g in DOMAIN_CUES}
+        # every base task's major groups as a matrix, for the confidence signal
+        all_groups = sorted({g for gs in groups for g in gs})
+        self._members = np.array([[g in gs for g in all_groups] for gs in groups], dtype=bool).reshape(
+            len(groups), len(all_groups))
         # children of each parent as contiguous runs, for the "parent = best child" scores
         self._runs = [_runs(level.parent_index) for level in levels[1:]]
         self._skill_vectors = self.embedder.encode_cached(self._skill_texts) if self._skill_texts else None
@@ -262,6 +288,7 @@ class EmbeddingClassifier:
                 (cues[i] or base_sim[i].max() >= self.config.occupational_threshold)
                 and features.personal_cues < self.config.max_personal_cues
             )
+            score = group_mass(base_score[i], int(ranked[0]), self._members) if self._members.size else None
             results.append(
                 Classification(
                     conversation_id=conv.id,
@@ -273,9 +300,16 @@ class EmbeddingClassifier:
                     skills=self._skills(sim_skill[i]) if (sim_skill is not None and occupational) else (),
                     latency_s=per_item,
                     prompt_hashes=hashes,
+                    confidence_score=score,
+                    confidence=self._calibrated(score),
                 )
             )
         return results
+
+    def _calibrated(self, score: float | None) -> float | None:
+        if score is None or self.calibration is None:
+            return None
+        return float(self.calibration.confidence([score])[0])
 
     def _skills(self, similarity: np.ndarray) -> tuple[str, ...]:
         order = np.argsort(-similarity, kind="stable")

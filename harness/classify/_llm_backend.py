@@ -32,6 +32,15 @@ conversation invalid and the others go on; any other :class:`~harness.llm.LLMErr
 stays overloaded) propagates, since it would affect every conversation alike, and the conversations still in
 flight are cancelled.
 
+**Confidence (off by default).** With ``confidence_samples`` = k > 0 the traversal is asked k more times, each
+with the next of the ``order_variants`` option orders after the one the conversation drew (so every request is
+one the prompt cache has seen or will see again); ``confidence`` is the share of those repeats whose task lies in a
+major group of the predicted task (:func:`~harness.classify._confidence.agreement_share`). It is uncalibrated: it
+says how stable the answer is under reordering, and ``harness validate`` reports how well it tracks accuracy. Each
+repeat costs one traversal (one call per level); its tokens count in the conversation's totals, a repeat that
+gets no usable answer counts as a disagreement and never makes the conversation invalid, and
+:attr:`LLMClassifier.confidence_usage` adds up what the repeats cost.
+
 Tokens (input, output, cache reads and writes), estimated cost and model latency are summed over every call made
 for a conversation, retries included; answers served from the answer cache count zero tokens and zero cost.
 """
@@ -47,6 +56,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from harness.classify._confidence import agreement_share
+from harness.classify._fused import fused_pipeline, load_fused_prompt
 from harness.classify._prompts import (
     PROMPT_VERSIONS,
     STEPS,
@@ -55,6 +66,7 @@ from harness.classify._prompts import (
     match_option,
     normalise_answer,
 )
+from harness.classify._shortlist import Shortlister, ShortlistScores, format_shortlist, parse_shortlist
 from harness.classify._types import Classification
 from harness.conversations import Conversation
 from harness.llm import LLM, LLMError, LLMRequest, LLMRequestError, LLMResponse, Usage
@@ -207,6 +219,13 @@ class LLMClassifierConfig:
         temperature: Sampling temperature, or None for the model's default (current models accept only that).
         prompt_versions: Step → template version, overriding :data:`~harness.classify._prompts.PROMPT_VERSIONS`
             (a mapping, kept as sorted ``(step, version)`` pairs).
+        confidence_samples: Repeated traversals under other option orders whose agreement gives ``confidence``
+            (0: none, the default; at most ``order_variants`` - 1 so every repeat sees a different order).
+        shortlist: Cut each level's options to the embedding backend's best ``k`` before the model picks (see
+            :mod:`harness.classify._shortlist`): one cap for every level or one per level, top first, as numbers
+            or as the spec's text (``"30"``, ``"12,6,30"``); empty (the default) shows every option.
+        fuse_steps: One call reads the transcript and settles the summary, screening, pattern, skills and the top
+            level of the walk (see :mod:`harness.classify._fused`); needs ``summarise``. Off by default.
 
     Raises:
         ValueError: A value out of range or a prompt version for a step that does not exist.
@@ -224,6 +243,9 @@ class LLMClassifierConfig:
     description_chars: int = 200
     temperature: float | None = None
     prompt_versions: Mapping[str, str] | tuple[tuple[str, str], ...] = ()
+    confidence_samples: int = 0
+    shortlist: tuple[int, ...] | str | int = ()
+    fuse_steps: bool = False
 
     def __post_init__(self) -> None:
         if not _positive_int(self.top_k):
@@ -238,6 +260,12 @@ class LLMClassifierConfig:
             raise ValueError(f"max_reply_chars must be None or >= 100, got {self.max_reply_chars}")
         if self.description_chars < 0:
             raise ValueError(f"description_chars must be >= 0, got {self.description_chars}")
+        samples = self.confidence_samples
+        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 0:
+            raise ValueError(f"confidence_samples must be a non-negative int, got {samples!r}")
+        if self.order_variants is not None and samples > self.order_variants - 1:
+            raise ValueError(f"confidence_samples must be at most order_variants - 1 = {self.order_variants - 1} "
+                             f"(each repeat needs another option order), got {samples}")
         # kept as sorted (step, version) pairs so the config stays hashable and cannot be changed behind its back
         versions = tuple(sorted(dict(self.prompt_versions).items()))
         unknown = {step for step, _ in versions} - set(STEPS)
@@ -247,6 +275,11 @@ class LLMClassifierConfig:
             object.__setattr__(self, name, bool(getattr(self, name)))
         object.__setattr__(self, "seed", int(self.seed))
         object.__setattr__(self, "prompt_versions", versions)
+        shortlist = () if self.shortlist in ((), "", None) else parse_shortlist(self.shortlist)
+        object.__setattr__(self, "shortlist", shortlist)
+        object.__setattr__(self, "fuse_steps", bool(self.fuse_steps))
+        if self.fuse_steps and not self.summarise:
+            raise ValueError("fuse_steps needs summarise: the fused call writes the summary the walk reads")
 
 
 class LLMClassifier:
@@ -286,12 +319,18 @@ class LLMClassifier:
         if set(pattern_names) != set(PATTERNS):
             raise ValueError(f"prompt {self.templates['pattern'].name} must define exactly the patterns {PATTERNS}")
         self._systems: dict[tuple[str, tuple[int, ...]], str] = {}
+        self.shortlister = Shortlister(hierarchy, config.shortlist) if config.shortlist else None
+        self._scores: dict[str, ShortlistScores] = {}  # of the conversations in flight, when shortlisting
+        self.fused_template = load_fused_prompt() if config.fuse_steps else None
+        self.confidence_usage: dict[str, Any] = {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0}
+        """What the confidence repeats cost so far in this process (calls, tokens, dollars or None if unknown)."""
 
     # -- Classifier protocol ------------------------------------------------------------------------------------
 
     @property
     def spec(self) -> str:
-        return f"{self.llm.backend}:{self.llm.model_id}"
+        shortlist = f"+shortlist:{format_shortlist(self.config.shortlist)}" if self.config.shortlist else ""
+        return f"{self.llm.backend}:{self.llm.model_id}{shortlist}"
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -304,6 +343,11 @@ class LLMClassifier:
             "config": {
                 **{name: getattr(self.config, name) for name in _DESCRIBED},
                 "n_skills": len(self.skills),
+                # recorded only when on, so the default configuration describes itself as it always did
+                **({"confidence_samples": self.config.confidence_samples} if self.config.confidence_samples else {}),
+                **({"shortlist": self.shortlister.describe()} if self.shortlister is not None else {}),
+                **({"fuse_steps": {"template": self.fused_template.name, "sha256": self.fused_template.sha256}}
+                   if self.fused_template is not None else {}),
             },
             "prompt_versions": {step: t.version for step, t in self.templates.items()},
             "prompt_hashes": self.prompt_hashes(),
@@ -341,6 +385,9 @@ class LLMClassifier:
     async def aclassify(self, conversations: Sequence[Conversation]) -> list[Classification]:
         """Async :meth:`classify` (order preserved)."""
         semaphore = asyncio.Semaphore(self.config.max_concurrency)
+        if self.shortlister is not None:  # one embedding pass for the batch rather than one per conversation
+            todo = [c for c in conversations if c.id not in self._scores]
+            self._scores.update(zip([c.id for c in todo], self.shortlister.score(todo), strict=True))
 
         async def one(conv: Conversation) -> Classification:
             async with semaphore:
@@ -371,10 +418,14 @@ class LLMClassifier:
                 raise
             run.failures.append(f"{run.step}: model call rejected (HTTP {exc.status_code} {exc.error_type or ''})")
             return self._result(conv, run, occupational=None)
+        finally:
+            self._scores.pop(conv.id, None)
 
     # -- steps --------------------------------------------------------------------------------------------------
 
     async def _pipeline(self, conv: Conversation, run: _Run) -> Classification:
+        if self.fused_template is not None:
+            return await fused_pipeline(self, conv, run)
         limit = self.config.max_transcript_chars
         transcript = _transcript(conv, limit, self.config.max_reply_chars or limit)
         item = f"<conversation>\n{transcript}\n</conversation>"
@@ -417,11 +468,43 @@ class LLMClassifier:
         skills: tuple[str, ...] = ()
         if self.skills and go_on:
             skills = await self._skills(run, conv, item)
+        confidence = await self._agreement(run, conv, item, path) if self.config.confidence_samples and path else None
         return self._result(
-            conv, run, occupational=occupational, path=path, top_k=top_k, pattern=pattern, skills=skills
+            conv, run, occupational=occupational, path=path, top_k=top_k, pattern=pattern, skills=skills,
+            confidence=confidence,
         )
 
-    async def _traverse(self, run: _Run, conv: Conversation, item: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    async def _agreement(self, run: _Run, conv: Conversation, item: str, path: tuple[str, ...]) -> float | None:
+        """Ask the traversal again under other option orders; the share of repeats that agree on the major group."""
+        repeats: list[set[str]] = []
+        for shift in range(1, self.config.confidence_samples + 1):
+            extra = _Run(conv.id)
+            try:
+                other, _ = await self._traverse(extra, conv, item, shift=shift)
+            except LLMError as exc:
+                if not isinstance(exc, LLMRequestError) and exc.status_code not in _PER_REQUEST_STATUS:
+                    raise
+                other = ()  # no usable answer: counted as a disagreement, never as a failure of the conversation
+            run.usage = run.usage + extra.usage
+            run.latency_s += extra.latency_s
+            run.calls += extra.calls
+            run.cost_unknown |= extra.cost_unknown
+            run.cost_usd += extra.cost_usd
+            spent = self.confidence_usage
+            spent["calls"] += extra.calls
+            spent["input_tokens"] += extra.usage.input_tokens
+            spent["output_tokens"] += extra.usage.output_tokens
+            spent["cost_usd"] = None if spent["cost_usd"] is None or extra.cost_unknown else \
+                spent["cost_usd"] + extra.cost_usd
+            repeats.append(self._major_groups(other[-1]) if other else set())
+        return agreement_share(self._major_groups(path[-1]), repeats)
+
+    def _major_groups(self, node_id: str) -> set[str]:
+        return {soc[:2] for soc in self.hierarchy[node_id].meta.get("soc_codes", ())}
+
+    async def _traverse(self, run: _Run, conv: Conversation, item: str,
+                        shift: int = 0, first: Node | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Walk from the top (``first``: the top-level pick is already made, by the fused call)."""
         t = self.templates["traverse"]
         levels = self.hierarchy.levels
         parent: str | None = None
@@ -433,11 +516,14 @@ class LLMClassifier:
             if not children:
                 run.failures.append(f"{step}: node {parent} has no children to choose from")
                 return (), ()
+            shown = self._shortlisted(conv, depth, children)
+            cut, children = len(shown) < len(children), shown
             k = self.config.top_k if depth == len(levels) - 1 else 1
-            if len(children) == 1:
-                pick, ranked = children[0], (children[0].id,)
+            if len(children) == 1 or (depth == 0 and first is not None):
+                pick = first if depth == 0 and first is not None else children[0]
+                ranked = (pick.id,)
             else:
-                order = self._permutation(f"traverse|{parent or '<root>'}", conv.id, len(children))
+                order = self._permutation(f"traverse|{parent or '<root>'}", conv.id, len(children), shift=shift)
                 options = [children[i] for i in order]
                 labels = [o.name for o in options]
                 rule = _RULE_ONE if k == 1 else _RULE_MANY.format(k=k)
@@ -447,9 +533,9 @@ class LLMClassifier:
                     details = []
                 trail = " > ".join(n.name for n in chosen) or "nothing yet (this is the first level)"
                 fields = {"chosen": trail, "level": level, "options": _numbered(labels, details), "answer_rule": rule}
-                system = self._system(
-                    (f"traverse|{parent}|{k}", tuple(order)), functools.partial(t.render_system, **fields)
-                )
+                render = functools.partial(t.render_system, **fields)
+                # a shortlist is this conversation's own: neither kept for reuse nor marked for the prompt cache
+                system = render() if cut else self._system((f"traverse|{parent}|{k}", tuple(order)), render)
                 user = t.render_user(item=item, level=level, answer_rule=rule)
                 parse: Callable[[str], Any] = (
                     functools.partial(match_option, options=labels)
@@ -457,7 +543,7 @@ class LLMClassifier:
                     else functools.partial(_match_many, labels=labels, limit=k)
                 )
                 answer = await self._ask(run, conv, step, t, system, user, parse, max_tokens=60 + 90 * k,
-                                         retry_fields={"answer_rule": rule})  # fmt: skip
+                                         retry_fields={"answer_rule": rule}, cache_prefix=not cut)  # fmt: skip
                 if answer is None:
                     return (), ()
                 picks = [options[answer]] if k == 1 else [options[i] for i in answer]
@@ -493,18 +579,30 @@ class LLMClassifier:
 
     # -- plumbing -----------------------------------------------------------------------------------------------
 
-    def _permutation(self, key: str, conversation_id: str, n: int) -> list[int]:
-        """A seeded order of ``n`` options for this conversation (see "Shuffling" in the module docstring)."""
+    def _permutation(self, key: str, conversation_id: str, n: int, *, shift: int = 0) -> list[int]:
+        """A seeded order of ``n`` options for this conversation (see "Shuffling" in the module docstring).
+
+        ``shift`` > 0 gives the order ``shift`` variants after the conversation's own (the confidence repeats).
+        """
         # String seeds are hashed with SHA-512 by ``random``, so orders are stable across processes and platforms.
-        draw = random.Random(f"{self.config.seed}|{conversation_id}|{key}")
-        rng = (
-            draw
-            if self.config.order_variants is None
-            else random.Random(f"{self.config.seed}|{key}|{draw.randrange(self.config.order_variants)}")
-        )
+        draw = random.Random(f"{self.config.seed}|{conversation_id}|{key}" + (f"|{shift}" if shift else ""))
+        if self.config.order_variants is None:
+            rng = draw
+        else:
+            own = random.Random(f"{self.config.seed}|{conversation_id}|{key}").randrange(self.config.order_variants)
+            rng = random.Random(f"{self.config.seed}|{key}|{(own + shift) % self.config.order_variants}")
         order = list(range(n))
         rng.shuffle(order)
         return order
+
+    def _shortlisted(self, conv: Conversation, depth: int, children: list[Node]) -> list[Node]:
+        """The options shown at ``depth``: all ``children``, or the shortlist's cut of them."""
+        if self.shortlister is None:
+            return children
+        scores = self._scores.get(conv.id)
+        if scores is None:  # a conversation classified alone (aclassify_one), not through aclassify
+            scores = self._scores[conv.id] = self.shortlister.score([conv])[0]
+        return self.shortlister.cut(scores, depth, children)
 
     def _system(self, key: tuple[str, tuple[int, ...]], render: Callable[[], str]) -> str:
         if self.config.order_variants is None:
@@ -516,7 +614,7 @@ class LLMClassifier:
 
     async def _call(
         self, run: _Run, conv: Conversation, step: str, template: PromptTemplate, system: str, user: str,
-        *, max_tokens: int,
+        *, max_tokens: int, cache_prefix: bool = True,
     ) -> LLMResponse:  # fmt: skip
         run.step = step
         request = LLMRequest(
@@ -525,6 +623,7 @@ class LLMClassifier:
             prompt=user,
             max_tokens=max_tokens,
             temperature=self.config.temperature,
+            cache_prefix=cache_prefix,
             prompt_hash=template.sha256,
             metadata={"conversation_id": conv.id, "seed": self.config.seed, "template": template.name},
         )
@@ -544,14 +643,17 @@ class LLMClassifier:
         *,
         max_tokens: int,
         retry_fields: Mapping[str, str] | None = None,
+        cache_prefix: bool = True,
     ) -> _T | None:
         """Ask, parse, retry once with a corrective note; None (and a recorded failure) when still unparseable."""
-        response = await self._call(run, conv, step, template, system, user, max_tokens=max_tokens)
+        response = await self._call(run, conv, step, template, system, user, max_tokens=max_tokens,
+                                    cache_prefix=cache_prefix)
         value = parse(response.text)
         if value is not None:
             return value
         note = template.render_retry(previous=_excerpt(response.text), **(retry_fields or {}))
-        response = await self._call(run, conv, step, template, system, f"{user}\n\n{note}", max_tokens=max_tokens)
+        response = await self._call(run, conv, step, template, system, f"{user}\n\n{note}", max_tokens=max_tokens,
+                                    cache_prefix=cache_prefix)
         value = parse(response.text)
         if value is None:
             run.failures.append(f"{step}: answer matched no option, also after one retry")
@@ -567,6 +669,7 @@ class LLMClassifier:
         top_k: tuple[str, ...] = (),
         pattern: str | None = None,
         skills: tuple[str, ...] = (),
+        confidence: float | None = None,
     ) -> Classification:
         return Classification(
             conversation_id=conv.id,
@@ -585,4 +688,6 @@ class LLMClassifier:
             cost_usd=None if run.cost_unknown else run.cost_usd,
             latency_s=run.latency_s,
             prompt_hashes=run.hashes,
+            confidence=confidence,
+            confidence_score=confidence,
         )

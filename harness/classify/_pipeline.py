@@ -31,12 +31,12 @@ import json
 import logging
 import platform
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -49,7 +49,8 @@ from harness.errors import InputError
 from harness.run import RunDir
 from harness.taxonomy import Hierarchy, normalise_statement
 
-__all__ = ["RunResult", "classify_conversations", "facts_to_classifications", "package_versions", "sha256_file"]
+__all__ = ["Batch", "BatchEngine", "RunResult", "classify_batch", "classify_conversations", "facts_to_classifications",
+           "package_versions", "sha256_file"]
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class RunResult:
         n_invalid: Rows marked invalid.
         n_retryable: Of the invalid rows, those a re-run will try again.
         seconds: Wall time of this call.
+        n_abstained: Rows set aside because their confidence is below ``min_confidence`` (kept in the facts, left
+            out of every share).
+        min_confidence: The abstention threshold of this call, or None.
         facts: The facts table as written to ``facts.parquet`` (input order), so callers need not read it back.
         manifest: The manifest as written.
     """
@@ -107,6 +111,8 @@ class RunResult:
     seconds: float
     facts: pd.DataFrame = field(repr=False, compare=False)
     manifest: Mapping[str, Any] = field(repr=False, compare=False)
+    n_abstained: int = 0
+    min_confidence: float | None = None
 
     @property
     def run(self) -> RunDir:
@@ -129,6 +135,8 @@ class RunResult:
         invalid = f"{self.n_invalid} invalid"
         if self.n_retryable:
             invalid += f" ({self.n_retryable} for lack of an answer; a re-run retries them)"
+        if self.min_confidence is not None:
+            invalid += f"; {self.n_abstained} abstained (confidence below {self.min_confidence:g})"
         return (f"{self.n_total} conversations: {', '.join(parts)}; {invalid}; {self.seconds:.1f} s "
                 f"→ {self.facts_path}")
 
@@ -242,6 +250,35 @@ def _fact_row(seq: int, result: Classification, hierarchy: Hierarchy, digest: st
             "content_sha256": digest}
 
 
+Batch = Sequence[tuple[int, Conversation, str]]
+"""One batch of work: (input position, conversation, content hash) per conversation."""
+
+
+class BatchEngine(Protocol):
+    """Classifies batches somewhere else (e.g. on a cluster) and hands their fact rows back to the driver."""
+
+    def classify_batches(self, batches: Iterable[Batch]) -> Iterator[list[dict[str, Any]]]:
+        """The fact rows of each batch (as :func:`classify_batch` makes them), in any order, as batches finish."""
+        ...
+
+
+def classify_batch(classifier: Classifier, hierarchy: Hierarchy, batch: Batch) -> list[dict[str, Any]]:
+    """Classify one batch and return its fact rows; the same function runs in this process and on a worker.
+
+    Raises:
+        RuntimeError: The classifier answered with the wrong number of results or for another conversation.
+    """
+    results = classifier.classify([conv for _, conv, _ in batch])
+    if len(results) != len(batch):
+        raise RuntimeError(f"{classifier.spec} returned {len(results)} results for {len(batch)} inputs")
+    rows = []
+    for (seq, conv, digest), result in zip(batch, results, strict=True):
+        if result.conversation_id != conv.id:
+            raise RuntimeError(f"{classifier.spec} answered for {result.conversation_id!r}, not {conv.id!r}")
+        rows.append(_fact_row(seq, result, hierarchy, digest))
+    return rows
+
+
 def _classify_pending(
     plan: _Plan,
     digests: Sequence[str],
@@ -251,23 +288,26 @@ def _classify_pending(
     *,
     batch_size: int,
     bar: tqdm,
+    engine: BatchEngine | None = None,
 ) -> None:
     """Classify ``plan.todo`` batch by batch, appending each batch's rows durably to the partial file and to
-    ``plan.done``."""
+    ``plan.done``.
+
+    With an ``engine`` the batches are classified elsewhere, in any order; this process alone writes their rows
+    (one writer, so the lock, the resume and the final commit are the same as for a local run). The batches are the
+    same either way, so a classifier whose answers depend on a batch's other members still agrees with itself.
+    """
+    batches = ([(seq, conv, digests[seq]) for seq, conv in plan.todo[start : start + batch_size]]
+               for start in range(0, len(plan.todo), batch_size))
+    if engine is None:
+        finished = (classify_batch(classifier, hierarchy, batch) for batch in batches)
+    else:
+        finished = engine.classify_batches(batches)
     with run.append_partial() as partial:
-        for start in range(0, len(plan.todo), batch_size):
-            chunk = plan.todo[start : start + batch_size]
-            results = classifier.classify([conv for _, conv in chunk])
-            if len(results) != len(chunk):
-                raise RuntimeError(f"{classifier.spec} returned {len(results)} results for {len(chunk)} inputs")
-            rows = []
-            for (seq, conv), result in zip(chunk, results, strict=True):
-                if result.conversation_id != conv.id:
-                    raise RuntimeError(f"{classifier.spec} answered for {result.conversation_id!r}, not {conv.id!r}")
-                rows.append(_fact_row(seq, result, hierarchy, digests[seq]))
+        for rows in finished:
             partial.append(rows)
             plan.done.update((row["conversation_id"], row) for row in rows)
-            bar.update(len(chunk))
+            bar.update(len(rows))
 
 
 def _manifest(classifier: Classifier, hierarchy: Hierarchy, *, started: str, counts: Mapping[str, int],
@@ -298,7 +338,15 @@ def _counts(plan: _Plan, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
         "invalid": sum(1 for row in rows if not row["valid"]),
         "retryable": sum(1 for row in rows if row.get("retryable") is True),
         "occupational": sum(1 for row in rows if row["occupational"] is True),
+        "abstained": sum(1 for row in rows if row.get("abstained") is True),
     }
+
+
+def _abstained(row: Mapping[str, Any], min_confidence: float | None) -> bool:
+    """Whether the row's prediction is set aside: its confidence is below the threshold (rows without a confidence
+    are never set aside; the manifest counts them)."""
+    confidence = row.get("confidence")
+    return min_confidence is not None and confidence is not None and confidence < min_confidence
 
 
 def classify_conversations(
@@ -310,6 +358,8 @@ def classify_conversations(
     batch_size: int = 32,
     progress: bool = True,
     manifest_extra: dict[str, Any] | None = None,
+    engine: BatchEngine | None = None,
+    min_confidence: float | None = None,
 ) -> RunResult:
     """Classify ``conversations`` into ``out_dir`` (facts + manifest), resuming from earlier partial output.
 
@@ -324,6 +374,11 @@ def classify_conversations(
         batch_size: Conversations per classifier call and per durable write.
         progress: Show a progress bar on stderr.
         manifest_extra: Extra provenance merged into the manifest (e.g. the input file and its hash).
+        engine: Where the batches are classified (see :mod:`harness.classify._engine`); default this process.
+            The facts are the same either way: the same batches, written by this process in input order.
+        min_confidence: Mark rows whose ``confidence`` is below this as ``abstained`` (they stay in the facts; the
+            roll-ups leave them out of every share). Decided afresh on every call, resumed rows included, so a
+            re-run with another threshold re-marks the whole table without classifying anything again.
 
     Raises:
         InputError: Duplicate conversation ids, rows of another classifier or hierarchy in ``out_dir``, or an
@@ -340,17 +395,22 @@ def classify_conversations(
         plan = _plan(run, items, ids, digests)
         run.begin_update()
         bar = tqdm(total=len(items), initial=len(plan.done), disable=not progress, unit="conv", desc="classify")
-        _classify_pending(plan, digests, classifier, hierarchy, run, batch_size=batch_size, bar=bar)
+        _classify_pending(plan, digests, classifier, hierarchy, run, batch_size=batch_size, bar=bar, engine=engine)
         bar.close()
         rows = [{**plan.done[conv.id], "seq": seq} for seq, conv in enumerate(items)]
+        for row in rows:
+            row["abstained"] = _abstained(row, min_confidence)
         counts = _counts(plan, rows)
-        manifest = _manifest(classifier, hierarchy, started=started_at, counts=counts, extra=manifest_extra)
+        abstention = {"min_confidence": min_confidence, "abstained": counts["abstained"],
+                      "without_confidence": sum(1 for row in rows if row.get("confidence") is None)}
+        manifest = _manifest(classifier, hierarchy, started=started_at, counts=counts,
+                             extra={**(manifest_extra or {}), "abstention": abstention})
         frame, written = run.finish(rows, manifest)
     return RunResult(run.path, len(items), plan.counts["resumed"], len(plan.todo), n_new=plan.counts["new"],
                      n_changed=plan.counts["changed"], n_unhashed=plan.counts["unhashed"],
                      n_retried=plan.counts["retried"], n_dropped=plan.counts["dropped"], n_invalid=counts["invalid"],
                      n_retryable=counts["retryable"], seconds=time.perf_counter() - started, facts=frame,
-                     manifest=written)
+                     manifest=written, n_abstained=counts["abstained"], min_confidence=min_confidence)
 
 
 def facts_to_classifications(facts: pd.DataFrame) -> list[Classification]:

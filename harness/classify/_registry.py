@@ -157,12 +157,21 @@ def _build_embedding(spec: BackendSpec, config: EmbeddingConfig, context: BuildC
     return EmbeddingClassifier(context.hierarchy, config, skills=context.skills(), prior=prior, prior_name=prior_name)
 
 
+def _llm_options(spec: BackendSpec, options: dict[str, Any]) -> dict[str, Any]:
+    shortlist = spec.modifier("shortlist")
+    return {**options, "shortlist": shortlist} if shortlist is not None else options
+
+
 def _build_llm(spec: BackendSpec, config: LLMClassifierConfig, context: BuildContext) -> Classifier:
     from harness.classify._llm_backend import LLMClassifier
     from harness.llm import AnswerCache, get_llm
 
-    llm = get_llm(spec, cache=AnswerCache(context.cache_path), **context.model_options)
-    return LLMClassifier(context.hierarchy, llm, config, skills=context.skills())
+    # the model client is told only the model: the shortlist is the classifier's business
+    llm = get_llm(BackendSpec(spec.scheme, spec.name), cache=AnswerCache(context.cache_path), **context.model_options)
+    try:
+        return LLMClassifier(context.hierarchy, llm, config, skills=context.skills())
+    except ValueError as exc:  # e.g. a shortlist for a hierarchy whose levels it cannot score
+        raise UsageError(f"{spec}: {exc}") from None
 
 
 def _build_replay(spec: BackendSpec, config: ReplayConfig, context: BuildContext) -> Classifier:
@@ -174,7 +183,8 @@ def _build_replay(spec: BackendSpec, config: ReplayConfig, context: BuildContext
 _BACKENDS: Mapping[str, Backend] = MappingProxyType({
     "embedding": Backend("embedding", "embedding:<model>[+prior:economic-index:<release>]", EmbeddingConfig,
                          _build_embedding, modifiers=("prior",), configure=_embedding_options),
-    **{scheme: Backend(scheme, model.usage, LLMClassifierConfig, _build_llm, model=model)
+    **{scheme: Backend(scheme, f"{model.usage}[+shortlist:<k>]", LLMClassifierConfig,
+                       _build_llm, modifiers=("shortlist",), model=model, configure=_llm_options)
        for scheme, model in LLM_BACKENDS.items()},
     "replay": Backend("replay", "replay:<predictions file>", ReplayConfig, _build_replay),
     "majority-baseline": Backend("majority-baseline", "majority-baseline:<goldset file|default>",

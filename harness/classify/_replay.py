@@ -6,7 +6,8 @@ The file is JSON Lines (or CSV/Parquet with the same columns), one prediction pe
 - the hierarchy position, as either ``path`` (node ids top → base), ``base`` (a base node id) or ``task_id``
   (an O*NET Task ID, mapped to the base node that holds it);
 - optional ``occupational`` (bool), ``pattern`` (one of the six patterns), ``skills`` (list of names),
-  ``top_k`` (base node ids), ``input_tokens``, ``output_tokens``, ``cost_usd``, ``latency_s``.
+  ``top_k`` (base node ids), ``input_tokens``, ``output_tokens``, ``cost_usd``, ``latency_s``, ``confidence``
+  (the probability, in [0, 1], that the predicted major group is right; validation then reports its calibration).
 
 Conversations without a prediction come back invalid ("no prediction in the replay file"), so a partial file
 lowers accuracy instead of silently shrinking the evaluation.
@@ -128,7 +129,21 @@ class ReplayClassifier:
             output_tokens=int(record.get("output_tokens") or 0),
             cost_usd=None if _missing(record.get("cost_usd")) else float(record["cost_usd"]),
             latency_s=float(record.get("latency_s") or 0.0),
+            confidence=self._confidence(record, lineno),
         )
+
+    def _confidence(self, record: dict[str, Any], lineno: int) -> float | None:
+        value = record.get("confidence")
+        if _missing(value):
+            return None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not 0.0 <= number <= 1.0:
+            raise InputError(self.path, f"confidence must be a number in [0, 1], got {value!r}", line=lineno,
+                             field="confidence")
+        return number
 
     @property
     def spec(self) -> str:

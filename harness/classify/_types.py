@@ -31,6 +31,11 @@ class Classification:
         cost_usd: Estimated cost, ``None`` when the backend has no price.
         latency_s: Wall time spent on model calls for this conversation.
         prompt_hashes: Step name → hash of the prompt template (or method configuration) used.
+        confidence: Calibrated probability that the predicted SOC major group is right (what the released shares
+            are counted in), or ``None`` when the backend has no calibrated signal (see
+            :mod:`harness.classify._confidence`).
+        confidence_score: The backend's raw signal behind ``confidence`` (a score-mass share for the embedding
+            backend, an agreement share across option orders for the LLM backend), or ``None``.
     """
 
     conversation_id: str
@@ -49,6 +54,8 @@ class Classification:
     cost_usd: float | None = None
     latency_s: float = 0.0
     prompt_hashes: Mapping[str, str] = field(default_factory=dict)
+    confidence: float | None = None
+    confidence_score: float | None = None
 
     def __post_init__(self) -> None:
         if self.pattern is not None and self.pattern not in PATTERNS:
@@ -85,6 +92,8 @@ class Classification:
                 "cost_usd": self.cost_usd,
                 "latency_s": self.latency_s,
                 "prompt_hashes": dict(self.prompt_hashes),
+                "confidence": self.confidence,
+                "confidence_score": self.confidence_score,
             }
         )
         return row
@@ -109,8 +118,20 @@ class Classification:
             cost_usd=row.get("cost_usd"),
             latency_s=float(row.get("latency_s") or 0.0),
             prompt_hashes=row.get("prompt_hashes") or {},
+            confidence=_optional_float(row.get("confidence")),
+            confidence_score=_optional_float(row.get("confidence_score")),
         )
 
+
+def _optional_float(value: Any) -> float | None:
+    # a missing confidence arrives as None, NaN or pandas' NA depending on who wrote the row
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
 
 
 @runtime_checkable

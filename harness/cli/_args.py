@@ -148,11 +148,13 @@ def writing_to(path: str | Path, *, resumable: bool = False) -> Iterator[None]:
     except OSError as exc:
         if exc.errno not in _WRITE_ERRNOS:
             raise
-        hint = ("rows written before the failure are kept: free space and run the same command again to resume"
-                if resumable else "free space or choose another output and run the command again")
+        remedy = "free space" if exc.errno in _FULL_ERRNOS else "choose a writable output"
+        hint = (f"rows written before the failure are kept: {remedy} and run the same command again to resume"
+                if resumable else f"{remedy} and run the command again")
         raise InputError(exc.filename or path, f"cannot write ({exc.strerror or exc}); {hint}") from None
 
 
 # Errors of the file system rather than of the program: reported in one line, not as a traceback.
+_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG,
                            errno.ENOTDIR, errno.EISDIR, errno.EEXIST, errno.EIO})

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal, get_args
 
 from harness.conversations._types import ROLES, Conversation, Message
+from harness.errors import clip_text
 
 __all__ = ["ToolMessages", "from_inspect_messages", "to_inspect_messages"]
 
@@ -77,8 +78,9 @@ def from_inspect_messages(
             if tool_messages == "drop":
                 continue
             role = "assistant"
-        if role not in ROLES:
-            raise ValueError(f"{where}.role must be one of {', '.join((*ROLES, 'tool'))}; got {role!r}")
+        if not isinstance(role, str) or role not in ROLES:
+            raise ValueError(f"{where}.role must be one of {', '.join((*ROLES, 'tool'))}; "
+                             f"got {clip_text(repr(role), 120)}")
         out.append(Message(role, _content_text(content, where)))
     if not out:
         raise ValueError("no messages to build a conversation from")

@@ -10,6 +10,9 @@ frozen dataclasses; each documents its degenerate cases (empty input, one class,
   :func:`pattern_mode`, :data:`PATTERNS` and :data:`MODES`; :func:`macro_f1_score`.
 * Per-rater reading: :func:`rater_readings` (accuracy against each rater alone, its mean with an interval, the
   raters' agreement as the ceiling), :func:`format_rater_readings`.
+* Calibration of per-prediction confidence: :func:`expected_calibration_error`, :func:`calibration_error_interval`,
+  :func:`reliability_table`, :func:`selective_accuracy_curve`, :func:`abstention_sweep`,
+  :func:`calibration_section` (the ``calibration`` section of ``metrics.json``).
 * Rater agreement: :func:`rater_agreement`, :func:`cohen_kappa_score`, :func:`fleiss_kappa`,
   :func:`krippendorff_alpha`.
 * Cluster reconstruction: :func:`reconstruction_scores`.
@@ -42,6 +45,14 @@ from ._agreement import (
     macro_f1_score,
     pattern_agreement,
     pattern_mode,
+)
+from ._calibration import (
+    abstention_sweep,
+    calibration_error_interval,
+    calibration_section,
+    expected_calibration_error,
+    reliability_table,
+    selective_accuracy_curve,
 )
 from ._compare import (
     DEFAULT_MARGIN,
@@ -160,6 +171,7 @@ __all__ = [
     "TieBreak",
     "UnknownMetricError",
     "ValidationScores",
+    "abstention_sweep",
     "acceptable_nodes",
     "acceptable_occupational",
     "acceptable_patterns",
@@ -168,6 +180,8 @@ __all__ = [
     "best_task",
     "binary_agreement",
     "blank_gold_item",
+    "calibration_error_interval",
+    "calibration_section",
     "check_baseline_matches",
     "check_same_goldsets",
     "classification_agreement",
@@ -175,6 +189,7 @@ __all__ = [
     "compare_runs",
     "default_goldset_path",
     "design_effect",
+    "expected_calibration_error",
     "fleiss_kappa",
     "format_comparison",
     "format_gate_table",
@@ -211,11 +226,13 @@ __all__ = [
     "read_baseline_file",
     "read_metrics",
     "reconstruction_scores",
+    "reliability_table",
     "run_validation",
     "score_goldset",
     "score_interval",
     "scored_share_of_default_goldset",
     "search_tasks",
+    "selective_accuracy_curve",
     "set_accuracy_score",
     "validate_goldset",
     "weighted_accuracy_score",

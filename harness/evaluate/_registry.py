@@ -52,7 +52,8 @@ Direction = Literal["higher", "lower", "none"]
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
 """Which way is better: ``higher``, ``lower``, or ``none`` for informational metrics that are never judged."""
 
-Facet = Literal["hierarchy", "major_group", "pattern", "screening", "validity", "cost", "reconstruction"]
+Facet = Literal["hierarchy", "major_group", "pattern", "screening", "validity", "cost", "calibration",
+                "reconstruction"]
 FACETS: tuple[str, ...] = get_args(Facet)
 """What a metric describes; each facet of validation has one scorer (see ``harness.evaluate._scoring``)."""
 
@@ -203,6 +204,10 @@ METRICS: tuple[MetricSpec, ...] = (
     _spec("cost.input_tokens_per_item", "cost", "cost", "Mean input tokens sent to the model per item."),
     _spec("cost.usd_per_item", "cost", "cost", "Mean cost in US dollars per item.",
           condition="only when the backend reports a cost for at least one item"),
+    _spec("calibration.major_group.ece", "error", "calibration",
+          "Expected calibration error of the per-prediction confidence against SOC major-group correctness "
+          "(strict; 10 equal-width bins; bootstrap interval).",
+          condition="only when the backend gives a confidence for at least one scored item"),
     *(
         _spec(name, "score", facet, f"{text}, weighted back to the pool by 1/inclusion probability "
               "(Horvitz-Thompson; Wilson interval with Kish's effective n).", weighted=True,

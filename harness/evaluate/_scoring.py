@@ -35,6 +35,7 @@ from harness.evaluate._agreement import (
     macro_f1_codes,
     pattern_agreement,
 )
+from harness.evaluate._calibration import abstention_sweep, calibration_section
 from harness.evaluate._goldset import (
     GoldItem,
     Scoring,
@@ -399,6 +400,42 @@ def score_cost(data: ScoringInput) -> FacetScores:
     return FacetScores(metrics, None, columns)
 
 
+def score_calibration(data: ScoringInput) -> FacetScores:
+    """Calibration of the per-prediction confidence against major-group correctness (strict scoring).
+
+    Nothing is written when no prediction carries a confidence. Otherwise: the ECE metric over every scored item,
+    the ``calibration`` section (per split: ECE with its interval, reliability table, selective-accuracy curve of
+    every level) and an abstention sweep (how the predicted major-group shares of the labelled items move toward or
+    away from the gold shares as the threshold rises; see :mod:`harness.evaluate._calibration`).
+    """
+    confidence = [p.confidence for p in data.preds]
+    columns: dict[str, list[Any]] = {"confidence": confidence}
+    if all(c is None for c in confidence):
+        return FacetScores(columns=columns)
+    correct: dict[str, list[bool | None]] = {}
+    chosen = data.occupational("strict")
+    for depth, level in enumerate(data.hierarchy.levels):
+        correct[level] = [None] * len(data.items)
+        for k in chosen:
+            pred = data.preds[k].node_at(depth) if data.preds[k].valid else None
+            correct[level][k] = pred is not None and pred in gold_nodes_at_level(data.items[k], data.hierarchy,
+                                                                                  level, scoring="strict")
+    correct["major_group"] = [None] * len(data.items)
+    for k in chosen:
+        truth = data.gold_major_groups(data.items[k], "strict")
+        correct["major_group"][k] = _resolve_group(data.predicted_major_groups(k), truth) in truth
+    overall, section = calibration_section(correct, confidence, [item.split for item in data.items],
+                                           n_bootstrap=data.n_bootstrap, seed=data.seed)
+    gold = [data.best_major_group(item) if k in set(chosen) else None for k, item in enumerate(data.items)]
+    pred = [_resolve_group(data.predicted_major_groups(k), {g} if g else set()) for k, g in enumerate(gold)]
+    section["abstention"] = abstention_sweep(gold, pred, confidence)
+    metrics = {}
+    if overall["n"]:
+        metrics["calibration.major_group.ece"] = _entry("calibration.major_group.ece", float(overall["value"]),
+                                                        int(overall["n"]), overall["ci_low"], overall["ci_high"])
+    return FacetScores(metrics, section, columns)
+
+
 def score_raters(data: ScoringInput) -> FacetScores:
     """Agreement between raters on the items several of them labelled (no gate metric: it rates the labels)."""
     multi = [item for item in data.items if len(item.labels) >= 2]
@@ -435,6 +472,7 @@ FACET_SCORERS: dict[str, Callable[[ScoringInput], FacetScores]] = {
     "screening": score_screening,
     "validity": score_validity,
     "cost": score_cost,
+    "calibration": score_calibration,
     "raters": score_raters,
 }
 """Each facet's scorer, in the order :func:`score_goldset` runs them (keys are registry facets, plus raters)."""
@@ -479,6 +517,7 @@ def _items_table(data: ScoringInput, parts: Mapping[str, FacetScores]) -> pd.Dat
         frame[f"correct_{level}"] = pd.array(columns[f"correct_{level}"], dtype="boolean")
     frame["pred_major_group"] = columns["pred_major_group"]
     frame["correct_major_group"] = pd.array(columns["correct_major_group"], dtype="boolean")
+    frame["confidence"] = pd.array(columns["confidence"], dtype="Float64")
     return frame
 
 
@@ -523,6 +562,8 @@ def score_goldset(
         "pattern": parts["pattern"].section,
         "screening": parts["screening"].section,
         "raters": parts["raters"].section,
+        # per-prediction confidence against correctness; empty when the backend gives no confidence
+        **({"calibration": parts["calibration"].section} if parts["calibration"].section else {}),
         # accuracy against each rater alone, beside the majority reading above (harness.evaluate._rater_accuracy)
         "per_rater": rater_readings(data, metrics),
         "counts": {"items": len(data.items), "invalid": parts["validity"].section["invalid"],

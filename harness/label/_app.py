@@ -60,16 +60,16 @@ def _package_text(name: str) -> str:
 class _Guard:
     """ASGI middleware: Host and token checks, a body size limit, and the security headers on every response."""
 
-    def __init__(self, app: ASGIApp, *, token: str, hosts: Collection[str]):
+    def __init__(self, app: ASGIApp, *, token: str, hosts: Collection[str] | None):
         self.app = app
         self.token = token.encode()
-        self.hosts = frozenset(h.lower() for h in hosts)
+        self.hosts = None if hosts is None else frozenset(h.lower() for h in hosts)
 
     def _refusal(self, scope: Scope) -> str | None:
         headers = Headers(scope=scope)
         host = headers.get("host", "").lower()
         hostname = host[1:].split("]", 1)[0] if host.startswith("[") else host.rsplit(":", 1)[0]
-        if hostname not in self.hosts:
+        if self.hosts is not None and hostname not in self.hosts:
             return "unexpected Host header"
         supplied = headers.get(TOKEN_HEADER, "")
         if not supplied and scope["method"] in ("GET", "HEAD"):
@@ -138,13 +138,16 @@ def _optional(request: Request, name: str) -> str | None:
     return value or None
 
 
-def create_app(bench: Workbench, *, token: str, hosts: Collection[str] = ("127.0.0.1", "localhost")) -> ASGIApp:
+def create_app(
+    bench: Workbench, *, token: str, hosts: Collection[str] | None = ("127.0.0.1", "localhost")
+) -> ASGIApp:
     """The web application of one labelling session.
 
     Args:
         bench: The session.
         token: The secret every request must carry.
-        hosts: Host names the ``Host`` header may carry (the address the server listens on).
+        hosts: Host names the ``Host`` header may carry (the address the server listens on); None accepts any,
+            for a server listening on every interface.
     """
     page = _package_text("workbench.html")
 
@@ -194,16 +197,8 @@ def create_app(bench: Workbench, *, token: str, hosts: Collection[str] = ("127.0
         return {"occupations": bench.index.occupations(request.path_params["group"])}
 
     async def browse(request: Request) -> Any:
-        gwa, iwa = _optional(request, "gwa"), _optional(request, "iwa")
-        if iwa is not None:
-            hits = bench.index.iwa_tasks(iwa, major_group=_optional(request, "major_group"),
-                                         occupation=_optional(request, "occupation"))
-            return {"level": "task", "parent": iwa, "title": bench.index.work_activity_title(iwa),
-                    "entries": [h.to_json() for h in hits]}
-        if gwa is not None:
-            return {"level": "iwa", "parent": gwa, "title": bench.index.work_activity_title(gwa),
-                    "entries": bench.index.iwas(gwa)}
-        return {"level": "gwa", "parent": None, "title": "Generalized work activities", "entries": bench.index.gwas()}
+        return bench.browse(gwa=_optional(request, "gwa"), iwa=_optional(request, "iwa"),
+                            major_group=_optional(request, "major_group"), occupation=_optional(request, "occupation"))
 
     async def dashboard(request: Request) -> Any:
         return await run_in_threadpool(bench.dashboard)

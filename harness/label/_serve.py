@@ -7,6 +7,7 @@ import secrets
 import socket
 from collections.abc import Callable
 
+from harness.errors import UsageError
 from harness.label._app import create_app
 from harness.label._workbench import Workbench
 
@@ -18,14 +19,15 @@ def new_token() -> str:
     return secrets.token_hex(16)
 
 
-def _allowed_hosts(host: str) -> set[str]:
-    hosts = {host}
+def _allowed_hosts(host: str) -> set[str] | None:
+    """Host names the ``Host`` header may carry; None (any) when listening on every interface."""
     try:
-        if ipaddress.ip_address(host).is_loopback:
-            hosts |= {"localhost", "127.0.0.1"}
+        address = ipaddress.ip_address(host)
     except ValueError:  # a host name rather than an address
-        pass
-    return hosts
+        return {host}
+    if address.is_unspecified:  # 0.0.0.0 or ::, reached under whatever name the network gives it: the token guards
+        return None
+    return {host, "localhost", "127.0.0.1"} if address.is_loopback else {host}
 
 
 def serve(
@@ -47,6 +49,9 @@ def serve(
         port: Port, or 0 for any free one.
         token: Session token (default: a fresh random one).
         on_ready: Called with the session URL (token included) once the socket listens.
+
+    Raises:
+        UsageError: When the address cannot be listened on (e.g. the port is taken).
     """
     import uvicorn
 
@@ -54,7 +59,11 @@ def serve(
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.listen(128)
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host

@@ -272,6 +272,22 @@ class Workbench:
         hits = self.index.search(query, major_group=major_group, occupation=occupation, limit=limit)
         return {"hits": [h.to_json() for h in hits], "ms": round((time.perf_counter() - started) * 1000, 2)}
 
+    def browse(self, *, gwa: str | None = None, iwa: str | None = None, major_group: str | None = None,
+               occupation: str | None = None) -> dict[str, Any]:
+        """One step of GWA → IWA → task browsing: the GWAs, the IWAs of ``gwa``, or the (filtered) tasks of ``iwa``.
+
+        Raises:
+            KeyError: On an unknown GWA or IWA.
+        """
+        if iwa is not None:
+            hits = self.index.iwa_tasks(iwa, major_group=major_group, occupation=occupation)
+            return {"level": "task", "parent": iwa, "title": self.index.work_activity_title(iwa),
+                    "entries": [h.to_json() for h in hits]}
+        if gwa is not None:
+            return {"level": "iwa", "parent": gwa, "title": self.index.work_activity_title(gwa),
+                    "entries": self.index.iwas(gwa)}
+        return {"level": "gwa", "parent": None, "title": "Generalized work activities", "entries": self.index.gwas()}
+
     def dashboard(self) -> dict[str, Any]:
         """Progress and agreement figures; the items raters disagree on are listed only in adjudication mode."""
         session = collect_labels(self.items, self.labels_dir)

@@ -37,7 +37,7 @@
       else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
       else node.setAttribute(key, value === true ? "" : String(value));
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       node.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -47,7 +47,7 @@
   const $ = (id) => document.getElementById(id);
 
   function replace(node, ...children) {
-    if (node) node.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+    if (node) node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   }
 
   function setStatus(text, kind) {

@@ -28,7 +28,7 @@ from harness.run import AnalysisDir, MetricsFile, ReconstructionDir, RunDir, rea
 
 __all__ = ["AnalysisFolder", "ReconstructionData", "RunData", "load_run"]
 
-SECTION_KEYS: tuple[str, ...] = ("hierarchy", "pattern", "screening", "raters", "reconstruction")
+SECTION_KEYS: tuple[str, ...] = ("hierarchy", "pattern", "screening", "raters", "reconstruction", "calibration")
 PREVALENCE_COLUMNS: tuple[str, ...] = ("level", "aggregation", "item", "direct", "cluster")
 SCORE_COLUMNS: tuple[str, ...] = (
     "level", "aggregation", "pearson", "spearman", "kendall_tau_b", "mse", "n_direct", "n_cluster", "n_both",

@@ -42,6 +42,7 @@ from . import _figures as F
 from ._load import RunData
 from ._model import Block, Figure, Report, Section, Table, Text
 from ._summary import summary_points
+from ._trust import TRUST_PREFIX, trust_section
 from ._waves import claimed_by_later_sections, later_sections
 
 __all__ = ["build_report"]
@@ -745,7 +746,8 @@ def economic_index_section(run: RunData) -> Section:
         if isinstance(summary.get("method"), str):
             blocks.append(Text("Method: " + summary["method"], "note"))
     # the wave, drift and geography tables have sections of their own (_waves.py)
-    names = sorted(n for n in set(analysis.tables) | set(analysis.figures) if not claimed_by_later_sections(n))
+    names = sorted(n for n in set(analysis.tables) | set(analysis.figures)
+                   if not claimed_by_later_sections(n) and not n.startswith(TRUST_PREFIX))
     for name in names:
         stem = "economic_index." + name.lower().replace(" ", "_")
         label = name.replace("_", " ").capitalize()
@@ -803,6 +805,7 @@ def build_report(
         reconstruction_section(run),
         compare_section(run, baseline, comparison, n_resamples=n_resamples, seed=seed),
         economic_index_section(run),
+        trust_section(run),
         *later_sections(run),
     )
     summary = summary_points(run, facts, None if isinstance(comparison, str) else comparison,

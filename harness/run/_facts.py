@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 FACT_SCHEMA = TableSchema(
     name="facts",
-    version=2,
+    version=3,
     columns=(
         Column("seq", "int", required=False),
         Column("conversation_id", "string"),
@@ -66,6 +66,9 @@ FACT_SCHEMA = TableSchema(
         Column("statement_key", "string"),
         Column("retryable", "bool", required=False),
         Column("content_sha256", "string", required=False),
+        Column("confidence", "float", required=False),
+        Column("confidence_score", "float", required=False),
+        Column("abstained", "bool", required=False),
     ),
     families=(Column("node_", "string", required=False),),
 )
@@ -75,7 +78,13 @@ statement the occupation roll-up joins on (null when the conversation reached no
 Version 2 added two columns a resume relies on: ``content_sha256``, the hash of what the classifier read from the
 conversation (a changed conversation under an old id is classified again), and ``retryable``, true for a row
 left invalid because no usable answer came back (a re-run tries it again). Version-1 tables lack both and read as
-before; being optional, neither is needed by other producers of fact tables."""
+before; being optional, neither is needed by other producers of fact tables.
+
+Version 3 added per-prediction confidence: ``confidence`` (calibrated probability that the predicted SOC major
+group is right, null when the backend has none), ``confidence_score`` (the backend's raw signal behind it) and
+``abstained`` (true when the run's ``--min-confidence`` threshold set the prediction aside: the row stays, the
+roll-ups leave it out of every share). The version is raised so that an older harness refuses these tables rather
+than counting abstained rows in its shares."""
 
 FACT_COLUMNS: tuple[str, ...] = FACT_SCHEMA.required
 """Columns every fact table needs (``skills`` may be absent; it is then treated as empty lists)."""

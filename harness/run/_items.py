@@ -39,6 +39,8 @@ ITEM_SCHEMA = TableSchema(
         Column("output_tokens", "int", minimum=0),
         Column("latency_s", "float", minimum=0),
         Column("cost_usd", "float", minimum=0),
+        # the prediction's confidence (harness.classify._confidence); absent from runs written before it existed
+        Column("confidence", "float", required=False),
     ),
     # hierarchies with more levels add pred_/correct_ columns for them
     families=(Column("pred_", "string", required=False), Column("correct_", "bool", required=False)),

@@ -43,7 +43,7 @@ def test_run_writes_facts_and_manifest(tmp_path, mini_hierarchy):
     assert [c.path for c in from_parquet] == [c.path for c in from_jsonl]
     # what validate scores in memory is exactly what a reader of the run directory gets
     assert in_memory == from_parquet
-    assert manifest["schema"] == "harness.run/1" and manifest["schema_versions"] == {"facts": 2}
+    assert manifest["schema"] == "harness.run/1" and manifest["schema_versions"] == {"facts": 3}
     assert result.manifest == manifest
     # no conversation text anywhere in the run directory
     blob = "".join(p.read_text(errors="ignore") for p in (tmp_path / "run").iterdir() if p.suffix != ".parquet")

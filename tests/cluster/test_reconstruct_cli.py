@@ -56,8 +56,8 @@ def test_cli_writes_the_reconstruction(mini_hierarchy_file, mini_onet_dir, tmp_p
 @pytest.mark.parametrize(
     ("extra", "message", "code"),
     [
-        (["--sizes", "10,x"], "--sizes", 1),
-        (["--sizes", "0"], "--sizes", 1),
+        (["--sizes", "10,x"], "--sizes", 2),  # a malformed flag is bad usage too
+        (["--sizes", "0"], "--sizes", 2),
         (["--backend", "nosuch:model"], "unknown backend scheme", 2),  # usage errors exit 2
         (["--backend", "embedding:not-a-model"], "unknown embedding model", 2),
     ],

@@ -43,6 +43,8 @@ def make_items(seed: int, n: int = 200, skill: float = 0.7, gold_seed: int = 100
             "output_tokens": rng.integers(50, 200, size=n),
             "latency_s": rng.random(n) * 3,
             "cost_usd": rng.random(n) * 0.01,
+            # drawn from no generator, so the columns above stay as they were before confidence existed
+            "confidence": np.where(right["top"], 0.7, 0.4),
         }
     )
 

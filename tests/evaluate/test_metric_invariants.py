@@ -25,10 +25,12 @@ import harness.evaluate
 from harness.evaluate import (
     PATTERNS,
     MetricEntry,
+    abstention_sweep,
     binary_agreement,
     classification_agreement,
     cohen_kappa_score,
     compare_runs,
+    expected_calibration_error,
     fleiss_kappa,
     gate,
     krippendorff_alpha,
@@ -39,6 +41,8 @@ from harness.evaluate import (
     pattern_agreement,
     rater_agreement,
     reconstruction_scores,
+    reliability_table,
+    selective_accuracy_curve,
     set_accuracy_score,
     weighted_accuracy_score,
 )
@@ -263,6 +267,37 @@ def _run_raters(*cols) -> tuple[float, ...]:
     )
 
 
+def _make_confidence(rng: np.random.Generator, n: int) -> Inputs:
+    """Right/wrong flags and confidences that track them loosely."""
+    prob = rng.random(n)
+    return [bool(v) for v in rng.random(n) < prob], [float(p) for p in prob]
+
+
+def _run_ece(y, p) -> tuple[float, ...]:
+    table = reliability_table(y, p, n_bins=10)
+    full = table[table["n"] > 0]
+    # the table and the ECE are one computation: the count-weighted gaps of the table give the ECE back
+    gaps = float((full["n"] * (full["accuracy"] - full["confidence"]).abs()).sum() / full["n"].sum()) if len(
+        full) else NAN
+    return (expected_calibration_error(y, p, n_bins=10), float(table["n"].sum()), gaps)
+
+
+def _run_selective(y, p) -> tuple[float, ...]:
+    curve = selective_accuracy_curve(y, p)
+    return (float(curve["accuracy"].mean()) if len(curve) else NAN, float(curve["n"].sum()))
+
+
+def _make_sweep(rng: np.random.Generator, n: int) -> Inputs:
+    gold, pred = _make_groups(rng, n)
+    return gold, pred, [float(v) for v in rng.random(n)]
+
+
+def _run_sweep(gold, pred, conf) -> tuple[float, ...]:
+    rows = abstention_sweep(gold, pred, conf)
+    return tuple(NAN if r[key] is None else float(r[key]) for r in rows for key in ("kept", "accuracy",
+                                                                                   "total_variation"))
+
+
 def _make_two_raters(rng: np.random.Generator, n: int) -> Inputs:
     a, b = _labels(rng, n)
     return [None if rng.random() < 0.1 else v for v in a], b
@@ -416,6 +451,41 @@ CASES = [
         },
     ),
     Case(
+        "expected_calibration_error",
+        _make_confidence,
+        _run_ece,
+        covers=("reliability_table",),
+        degenerate={
+            "empty": (([], []), (NAN, 0.0, NAN)),
+            "single": (([True], [0.7]), (pytest.approx(0.3), 1.0, pytest.approx(0.3))),
+            # One bin holds everything: |3/4 - 0.6|.
+            "constant": (([True, False, True, True], [0.6] * 4), (pytest.approx(0.15), 4.0, pytest.approx(0.15))),
+        },
+    ),
+    Case(
+        "selective_accuracy_curve",
+        _make_confidence,
+        _run_selective,
+        degenerate={
+            "empty": (([], []), (NAN, 0.0)),
+            "single": (([True], [0.3]), (1.0, 10.0)),
+            # Every confidence tied: every coverage keeps all four items.
+            "constant": (([True, False, False, False], [0.5] * 4), (0.25, 40.0)),
+        },
+    ),
+    Case(
+        "abstention_sweep",
+        _make_sweep,
+        _run_sweep,
+        swap=_same,  # accuracy and total variation distance do not care which side is gold
+        degenerate={
+            "empty": (([], [], []), (0.0, NAN, NAN) * 7),
+            # Kept up to threshold 0.5, then nothing is left.
+            "single": ((["11"], ["11"], [0.5]), (1.0, 1.0, 0.0) * 4 + (0.0, NAN, NAN) * 3),
+            "constant": ((["11"] * 4, ["15"] * 4, [0.9] * 4), (4.0, 0.0, 1.0) * 7),
+        },
+    ),
+    Case(
         "compare_runs",
         _make_items,
         _run_compare,
@@ -441,7 +511,8 @@ def _swap(case: Case, inputs: Inputs) -> Inputs:
         return (*inputs[:-2], inputs[-1], inputs[-2])
     if case.name == "reconstruction_scores":
         return (inputs[0], inputs[2], inputs[1])
-    if case.name == "weighted_accuracy_score":  # gold and prediction swap; the weights stay with their items
+    if case.name in {"weighted_accuracy_score", "abstention_sweep"}:
+        # gold and prediction swap; the weights (confidences) stay with their items
         return (inputs[1], inputs[0], inputs[2])
     return inputs[::-1]
 
@@ -527,9 +598,12 @@ NOT_METRICS = {
     "inclusion_weights": "reads the items' inclusion probabilities into weights; see test_weighted_accuracy",
     "paired_metric_names": "lists metric names",
     "scored_share_of_default_goldset": "reads the shipped goldset",
+    "calibration_error_interval": "a seeded bootstrap of expected_calibration_error (resamples by position); see "
+                                  "tests/evaluate/test_calibration.py",
+    "calibration_section": "the metrics.json layout of the calibration functions above",
 }
 _METRIC_MODULES = ("_accuracy", "_agreement", "_raters", "_reconstruction", "_compare", "_gate", "_scoring",
-                   "_validate", "_weighting")
+                   "_validate", "_weighting", "_calibration")
 
 
 def test_every_public_metric_is_covered() -> None:

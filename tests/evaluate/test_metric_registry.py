@@ -33,9 +33,11 @@ from tests.conftest import FIXTURES
 GOLDSET = FIXTURES / "goldsets" / "synthetic.jsonl"
 BASELINE = FIXTURES.parents[1] / "goldsets" / "baselines" / "embedding-minilm.json"
 PREDICTIONS = [
-    {"conversation_id": "g-1", "task_id": 101, "pattern": "directive", "occupational": True, "cost_usd": 0.002},
-    {"conversation_id": "g-2", "task_id": 201, "pattern": "learning", "occupational": True, "cost_usd": 0.003},
-    {"conversation_id": "g-3", "task_id": 202, "pattern": "validation", "occupational": False},
+    {"conversation_id": "g-1", "task_id": 101, "pattern": "directive", "occupational": True, "cost_usd": 0.002,
+     "confidence": 0.9},
+    {"conversation_id": "g-2", "task_id": 201, "pattern": "learning", "occupational": True, "cost_usd": 0.003,
+     "confidence": 0.4},
+    {"conversation_id": "g-3", "task_id": 202, "pattern": "validation", "occupational": False, "confidence": 0.2},
     {"conversation_id": "g-4", "task_id": 301, "pattern": "none", "occupational": False},
 ]
 

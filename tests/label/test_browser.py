@@ -183,6 +183,14 @@ def label_in_browser(browser: Browser, server: Server, shot: Path) -> None:
     press(page, "q")
     wait_for(page, "document.body.dataset.view === 'queue'")
     assert page.evaluate("document.querySelectorAll('#queue tr.status-committed').length") == 3
+    press(page, "a")  # the agreement dashboard, and the shortcut help over it
+    wait_for(page, "document.body.dataset.view === 'dashboard' && document.querySelectorAll('#facets tbody tr')"
+                   ".length === 4")
+    press(page, "?")
+    assert page.evaluate("!document.getElementById('help').hidden && document.getElementById('help').innerText"
+                         ".includes('next unlabelled')")
+    press(page, "Escape")
+    assert page.evaluate("document.getElementById('help').hidden")
     check_markup_is_inert(page)
     screenshot(page, shot)
     time.sleep(0.2)  # let late console messages arrive

@@ -148,6 +148,24 @@ def test_labels_never_attach_to_another_conversation(session, mini_index, tmp_pa
         Workbench(other, store, mini_index)
 
 
+def test_a_conversations_file_is_labelled_and_exported_too(mini_index, mini_data, tmp_path, capsys) -> None:
+    from ._support import CONVERSATIONS
+
+    items = load_label_items(conversations=CONVERSATIONS, test_fraction=0.5)
+    assert [item.id for item in items][:2] == ["c-code", "c-xss"]
+    assert items == load_label_items(conversations=CONVERSATIONS, test_fraction=0.5)  # splits fixed by the ids
+    assert {item.split for item in load_label_items(conversations=CONVERSATIONS, test_fraction=1.0)} == {"test"}
+    labels = tmp_path / "labels"
+    with LabelStore(labels, "alice") as store:
+        _label(Workbench(items, store, mini_index), "c-email", {**CODE, "tasks": [301]})
+    out = tmp_path / "gold.jsonl"
+    assert main(["--data-dir", str(mini_data), "label", "export", "--conversations", str(CONVERSATIONS), "--labels",
+                 str(labels), "--out", str(out)]) == 0
+    assert "wrote 1 labelled items" in capsys.readouterr().out
+    (item,) = load_goldset(out, onet_task_ids=mini_index.task_ids)
+    assert item.id == "c-email" and item.conversation.account_id == "acct-6"
+
+
 def test_labels_of_the_items_file_are_kept_and_hidden(items_file, mini_index, tmp_path) -> None:
     lines = [json.loads(line) for line in items_file.read_text().splitlines()]
     lines[0]["labels"] = [{"rater": "rater-a", **CODE}]

@@ -74,3 +74,27 @@ def assert_clean_failure(outcome: Outcome, *, rc: int | None = None, mentions: S
 def cli():
     """The in-process CLI runner."""
     return run_cli
+
+
+@contextlib.contextmanager
+def mounted_tmpfs(point, *options: str):
+    """Mount a tmpfs with ``options`` (e.g. ``size=64k``, ``ro``) at ``point`` for the block; skips the test where
+    this process may not mount one (only root can, and not in every sandbox)."""
+    import subprocess
+
+    point.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(options), "tmpfs", str(point)],
+                             capture_output=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", str(point)], check=False)
+
+
+@pytest.fixture
+def read_only_dir(tmp_path):
+    """A read-only file system (a tmpfs mounted ``ro``), or a skip where none can be mounted."""
+    with mounted_tmpfs(tmp_path / "read-only", "size=64k", "ro") as point:
+        yield point

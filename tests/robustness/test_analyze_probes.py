@@ -17,7 +17,7 @@ import pytest
 
 from harness.taxonomy import normalise_statement
 from tests.conftest import mini_economic_index
-from tests.robustness.conftest import Outcome, assert_clean_failure, run_cli
+from tests.robustness.conftest import Outcome, assert_clean_failure, mounted_tmpfs, run_cli
 
 TASK_101 = normalise_statement("Write and debug computer programs for business applications.")
 
@@ -181,6 +181,16 @@ def test_out_names_a_file(env, tmp_path):
 def test_out_below_a_file(env, tmp_path):
     write(tmp_path, "plain", b"x")
     assert_clean_failure(env.analyze(_good(tmp_path), tmp_path / "plain" / "analysis"), rc=1, mentions=("plain",))
+
+
+def test_out_on_a_read_only_file_system(env, tmp_path, read_only_dir):
+    assert_clean_failure(env.analyze(_good(tmp_path), read_only_dir / "analysis"), rc=1,
+                         mentions=("Read-only file system",))
+
+
+def test_out_on_a_full_disk(env, tmp_path):
+    with mounted_tmpfs(tmp_path / "tiny", "size=16k") as disk:
+        assert_clean_failure(env.analyze(_good(tmp_path), disk / "analysis"), rc=1, mentions=("No space left",))
 
 
 def test_bad_facts_leave_an_earlier_analysis_alone(env, tmp_path):

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.robustness.conftest import Outcome, assert_clean_failure, run_cli
+from tests.robustness.conftest import Outcome, assert_clean_failure, mounted_tmpfs, run_cli
 
 N_GOOD = 6  # conversations in a good input
 
@@ -355,19 +355,17 @@ def test_bad_input_into_a_finished_run_loses_nothing(env, tmp_path):
         assert _digests(out) == before
 
 
+def test_out_on_a_read_only_file_system(env, tmp_path, read_only_dir):
+    (tmp_path / "good.jsonl").write_bytes(good())
+    outcome = run_cli(env.argv(tmp_path / "good.jsonl", read_only_dir / "run"))
+    assert_clean_failure(outcome, rc=1, mentions=("Read-only file system",))
+
+
 @pytest.fixture
 def tiny_disk(env):
-    """A 64 KiB tmpfs (only where this process may mount one); yields its mount point."""
-    point = env.root / "tiny-disk"
-    point.mkdir(exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(point)],
-                             capture_output=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode(errors='replace').strip()}")
-    try:
+    """A 64 KiB tmpfs, or a skip where none can be mounted."""
+    with mounted_tmpfs(env.root / "tiny-disk", "size=64k") as point:
         yield point
-    finally:
-        subprocess.run(["umount", str(point)], check=False)
 
 
 def test_disk_full_fails_cleanly_and_resumes(env, tiny_disk):

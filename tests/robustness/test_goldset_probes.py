@@ -141,6 +141,10 @@ def test_new_out_below_a_file(tmp_path):
     assert_clean_failure(new(tmp_path / "plain" / "blank.jsonl", "--n", "2"), rc=1, mentions=("plain",))
 
 
+def test_new_out_on_a_read_only_file_system(read_only_dir):
+    assert_clean_failure(new(read_only_dir / "blank.jsonl", "--n", "2"), rc=1, mentions=("Read-only file system",))
+
+
 def test_new_more_than_the_source_holds(tmp_path):
     assert_clean_failure(new(tmp_path / "blank.jsonl", "--n", "500"), rc=1, mentions=("cannot draw 500",))
 

@@ -123,6 +123,11 @@ def test_hierarchy_build_out_below_a_file(tmp_path, mini_data):
     assert_clean_failure(outcome, rc=1, mentions=("plain",))
 
 
+def test_hierarchy_build_out_on_a_read_only_file_system(mini_data, read_only_dir):
+    outcome = run_cli(["--data-dir", str(mini_data), "hierarchy", "build", "--out", str(read_only_dir / "h.json")])
+    assert_clean_failure(outcome, rc=1, mentions=("Read-only file system",))
+
+
 def test_hierarchy_build_malformed_release(tmp_path):
     outcome = run_cli(["hierarchy", "build", "--release", "99", "--out", str(tmp_path / "h.json")])
     assert_clean_failure(outcome, rc=2, mentions=("--release",))

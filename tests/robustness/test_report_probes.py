@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.report.conftest import load_goldset_items, write_run
-from tests.robustness.conftest import Outcome, assert_clean_failure, run_cli
+from tests.robustness.conftest import Outcome, assert_clean_failure, mounted_tmpfs, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +141,15 @@ def test_out_names_a_file(run, tmp_path):
 def test_out_below_a_file(run, tmp_path):
     (tmp_path / "plain").write_text("x")
     assert_clean_failure(report(run, tmp_path / "plain" / "out"), rc=1, mentions=("plain",))
+
+
+def test_out_on_a_read_only_file_system(run, read_only_dir):
+    assert_clean_failure(report(run, read_only_dir / "out"), rc=1, mentions=("Read-only file system",))
+
+
+def test_out_on_a_full_disk(run, tmp_path):
+    with mounted_tmpfs(tmp_path / "tiny", "size=16k") as disk:
+        assert_clean_failure(report(run, disk / "out"), rc=1, mentions=("No space left",))
 
 
 def test_out_inside_the_run(run):

@@ -101,14 +101,14 @@ def main() -> None:
                      n_labelled=args.labelled, seed=args.seed, correction="bonferroni", min_support=10)
     predicted_share = truth @ matrix
     shown = np.flatnonzero(truth >= 0.02)
-    print(f"\n{'group':<7}{'true %':>8}{'pred %':>8}  " + "".join(f"{k + ' cov':>14}{k + ' width':>14}"
+    print(f"\n{'group':<7}{'true %':>8}{'pred %':>8}  " + "".join(f"{k + ' cover':>16}{k + ' width':>16}"
                                                                  for k in KINDS))
     for j in shown:
-        cells = "".join(f"{single[f'{k}_covered'][:, j].mean():>14.3f}{100 * single[f'{k}_width'][:, j].mean():>14.2f}"
+        cells = "".join(f"{single[f'{k}_covered'][:, j].mean():>16.3f}{100 * single[f'{k}_width'][:, j].mean():>16.2f}"
                         for k in KINDS)
         print(f"{groups[j]:<7}{100 * truth[j]:>8.1f}{100 * predicted_share[j]:>8.1f}  {cells}")
-    cells = "".join(f"{single[f'{k}_covered'][:, shown].mean():>14.3f}"
-                    f"{100 * single[f'{k}_width'][:, shown].mean():>14.2f}" for k in KINDS)
+    cells = "".join(f"{single[f'{k}_covered'][:, shown].mean():>16.3f}"
+                    f"{100 * single[f'{k}_width'][:, shown].mean():>16.2f}" for k in KINDS)
     print(f"{'mean':<7}{'':>8}{'':>8}  {cells}")
     supported = joint["supported"]
     print(f"\nBonferroni over the supported groups ({supported.sum(axis=1).mean():.1f} of {len(groups)} on "

@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from harness.classify import EmbeddingClassifier
-from harness.classify._confidence import EMBEDDING_SIGNAL, ConfidenceCalibration, fit_calibration_map
+from harness.classify import ConfidenceCalibration, EmbeddingClassifier, fit_calibration_map
+from harness.classify._confidence import EMBEDDING_SIGNAL
 from harness.evaluate import default_goldset_path, expected_calibration_error, load_goldset, score_goldset
 from harness.taxonomy import build_work_activity_hierarchy, load_onet
 

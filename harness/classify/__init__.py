@@ -14,8 +14,17 @@ Public API:
     Engines (where batches are classified, :data:`ENGINES`): :class:`EngineConfig`, :func:`open_engine`,
     :class:`ClassifierRecipe` (how a worker builds the classifier), :class:`DaskEngine`.
     Conversation features and the documented pattern rules: :func:`extract_features`, :func:`rule_pattern`.
+    Per-prediction confidence (``Classification.confidence``): :class:`ConfidenceCalibration` (a shipped or
+    fitted map with its dev items, :func:`shipped_calibration`), :class:`CalibrationMap`,
+    :func:`fit_calibration_map`.
 """
 
+from harness.classify._confidence import (
+    CalibrationMap,
+    ConfidenceCalibration,
+    fit_calibration_map,
+    shipped_calibration,
+)
 from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig
 from harness.classify._engine import ENGINES, ClassifierRecipe, DaskEngine, EngineConfig, open_engine
 from harness.classify._features import ConversationFeatures, extract_features, rule_pattern
@@ -58,9 +67,11 @@ __all__ = [
     "Backend",
     "BackendSpec",
     "BuildContext",
+    "CalibrationMap",
     "Classification",
     "Classifier",
     "ClassifierRecipe",
+    "ConfidenceCalibration",
     "ConversationFeatures",
     "DaskEngine",
     "EmbeddingClassifier",
@@ -75,6 +86,7 @@ __all__ = [
     "classify_conversations",
     "extract_features",
     "facts_to_classifications",
+    "fit_calibration_map",
     "get_classifier",
     "load_prompt",
     "match_option",
@@ -85,4 +97,5 @@ __all__ = [
     "prompt_hashes",
     "rule_pattern",
     "sha256_file",
+    "shipped_calibration",
 ]

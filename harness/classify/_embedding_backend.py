@@ -54,6 +54,7 @@ from harness.taxonomy import Hierarchy, normalise_statement
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
 
 METHOD_VERSION = "embedding-beam/2"
+_QUERY_BATCH = 16  # texts per forward pass when embedding conversations (speed only; see _queries)
 
 
 @dataclass(frozen=True)
@@ -229,7 +230,9 @@ class EmbeddingClassifier:
                 texts.append(turn[: self.config.query_chars])
                 owners.append(k)
                 weights.append(2.0 if j == 0 else 1.0)
-        vectors = self.embedder.encode(texts)
+        # small length-sorted batches: the turns range from a word to query_chars, and a batch is padded to its
+        # longest (ShareGPT, 32 conversations a call: 3.4 padded tokens per real one at 64 a batch, 1.6 at 16)
+        vectors = self.embedder.encode(texts, batch_size=_QUERY_BATCH, distinct=True)
         out = np.zeros((len(conversations), vectors.shape[1]), dtype=np.float32)
         np.add.at(out, np.array(owners), vectors * np.array(weights, dtype=np.float32)[:, None])
         norms = np.linalg.norm(out, axis=1, keepdims=True)

@@ -2,10 +2,11 @@
 
 The LLM backend's option lists are most of what it reads: 37 work activities at the top level, a few dozen task
 statements under an intermediate activity (361 under the largest). With ``+shortlist:<k>`` on a model backend's
-spec (``anthropic:claude-haiku-4-5+shortlist:30``) every list longer than ``k`` is cut to the ``k`` options that
-the offline embedding backend scores highest for the conversation, before the model picks; ``+shortlist:12,6,30``
-gives one cap per level, top first. The options kept are then shown in the same seeded, shuffled way as a full list
-(never in score order, which would tell the model what the embedding thinks).
+spec (``anthropic:claude-haiku-4-5+shortlist:40``) every list longer than ``k`` is cut to the ``k`` options that
+the offline embedding backend scores highest for the conversation, before the model picks; ``+shortlist:15,10,40``
+gives one cap per level, top first (the caps that keep the gold answer at least 95% of the time at every level
+of the work-activity hierarchy on the shipped goldset). The options kept are then shown in the same seeded,
+shuffled way as a full list (never in score order, which would tell the model what the embedding thinks).
 
 **Scores.** The scores are those of :class:`~harness.classify.EmbeddingClassifier` (its default configuration):
 the user's opening turns are embedded, each task is scored by its statement, its linked detailed work activities
@@ -14,8 +15,9 @@ not from the model's summary, so a shortlist costs no model call and does not de
 
 **What it can cost.** An option the shortlist drops cannot be chosen, so a model that would have found the gold
 answer loses it when the shortlist misses it. ``scripts/bench_shortlist_recall.py`` prints, per level and cap, how
-often the gold answer survives on the shipped goldset, given that the walk reached the gold parent (the only case
-in which the model could still be right); :func:`gold_ranks` gives the ranks it counts.
+often the gold answer survives on the shipped goldset, given that the walk reached a gold parent (the only case in
+which the model could still be right; when an item has several, each counts equally, since which one the walk takes
+depends on the model); :func:`gold_ranks` gives the ranks it counts, :func:`shortlist_recall` the share.
 
 **Cost per call.** A shortlisted list is particular to one conversation, so it would never be read back from the
 prompt cache: such requests are sent without a cache mark (a cache write is billed at 1.25× the input price).
@@ -35,7 +37,7 @@ from harness.taxonomy import Hierarchy, Node
 if TYPE_CHECKING:
     from harness.classify._embedding_backend import EmbeddingClassifier
 
-__all__ = ["ShortlistScores", "Shortlister", "format_shortlist", "gold_ranks", "parse_shortlist"]
+__all__ = ["ShortlistScores", "Shortlister", "format_shortlist", "gold_ranks", "parse_shortlist", "shortlist_recall"]
 
 _MIN_CAP = 2  # a shortlist of one option would leave the model no choice
 
@@ -159,8 +161,12 @@ def gold_ranks(
     shortlister: Shortlister,
     scores: Sequence[ShortlistScores],
     gold: Sequence[Sequence[Collection[str]]],
-) -> list[list[tuple[int, int]]]:
-    """Per level, the best rank among its siblings of each item's gold node, for items a walk could get right.
+) -> list[list[tuple[tuple[int, int], ...]]]:
+    """Per level and item, where the gold answer ranks under each parent a correct walk may have reached.
+
+    A walk that is right so far stands at one of the item's gold nodes of the level above (at the top: the root);
+    which one depends on the model, so each is counted. Under a parent, the gold answer's rank is the best rank of
+    the parent's gold children among all its children.
 
     Args:
         shortlister: The shortlister whose scores are read.
@@ -168,15 +174,28 @@ def gold_ranks(
         gold: Per item, per level, the nodes that count as correct there.
 
     Returns:
-        One list per level of ``(rank, number of options)``, one entry per item that has a gold node at that level
-        whose parent is a gold node of the level above (at the top: any gold node). A shortlist of cap ``k``
-        keeps the gold answer exactly when ``rank < k``.
+        One list per level; in it, one entry per item with at least one parent that has a gold child: a tuple of
+        ``(rank, number of options)`` per such parent. A cap ``k`` keeps the gold answer under a parent exactly
+        when ``rank < k`` (:func:`shortlist_recall`).
     """
     hierarchy = shortlister.hierarchy
-    out: list[list[tuple[int, int]]] = [[] for _ in hierarchy.levels]
+    out: list[list[tuple[tuple[int, int], ...]]] = [[] for _ in hierarchy.levels]
     for item_scores, item_gold in zip(scores, gold, strict=True):
         for depth in range(len(hierarchy.levels)):
-            reachable = [g for g in item_gold[depth] if depth == 0 or hierarchy[g].parent in item_gold[depth - 1]]
-            if reachable:
-                out[depth].append(min(shortlister.rank(item_scores, depth, g) for g in reachable))
+            parents = [None] if depth == 0 else sorted(item_gold[depth - 1])
+            found = []
+            for parent in parents:
+                children = [g for g in item_gold[depth] if hierarchy[g].parent == parent]
+                if children:
+                    found.append(min(shortlister.rank(item_scores, depth, g) for g in children))
+            if found:
+                out[depth].append(tuple(found))
     return out
+
+
+def shortlist_recall(ranks: Sequence[Sequence[tuple[int, int]]], cap: int) -> float:
+    """Share of items whose gold answer a cap keeps, each item weighted once and its parents equally (NaN when
+    there are no items); ``ranks`` is one level of :func:`gold_ranks`."""
+    if not ranks:
+        return float("nan")
+    return float(np.mean([np.mean([rank < cap for rank, _ in item]) for item in ranks]))

@@ -24,7 +24,7 @@ import sqlite3
 import threading
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,10 +229,11 @@ class TaskIndex:
                     counts[task_id] += 1
         return counts
 
-    def _task_matches(self, expression: str, major_group: str | None, occupation: str | None,
-                      limit: int | None) -> list[tuple]:
-        sql = f"SELECT rowid, -bm25(task_fts, {', '.join(map(str, _TASK_WEIGHTS))}) AS s FROM task_fts " \
-              "WHERE task_fts MATCH ?"
+    def _matches(self, table: str, weights: Sequence[float], expression: str, major_group: str | None,
+                 occupation: str | None, limit: int | None) -> list[tuple]:
+        """Rows of full-text ``table`` matching ``expression``, best BM25 first, within the occupation or group."""
+        sql = f"SELECT rowid, -bm25({table}, {', '.join(map(str, weights))}) AS s FROM {table} " \
+              f"WHERE {table} MATCH ?"
         params: list[Any] = [expression]
         if occupation is not None:
             sql += " AND soc_code = ?"
@@ -244,20 +245,14 @@ class TaskIndex:
             sql += f" ORDER BY s DESC LIMIT {int(limit)}"
         return self._db.execute(sql, params).fetchall()
 
+    def _task_matches(self, expression: str, major_group: str | None, occupation: str | None,
+                      limit: int | None) -> list[tuple]:
+        return self._matches("task_fts", _TASK_WEIGHTS, expression, major_group, occupation, limit)
+
     def _occupation_matches(self, expression: str, major_group: str | None, occupation: str | None,
                             limit: int | None) -> list[tuple[str, float]]:
-        sql = f"SELECT rowid, -bm25(occ_fts, {', '.join(map(str, _OCCUPATION_WEIGHTS))}) AS s FROM occ_fts " \
-              "WHERE occ_fts MATCH ?"
-        params: list[Any] = [expression]
-        if occupation is not None:
-            sql += " AND soc_code = ?"
-            params.append(occupation)
-        elif major_group is not None:
-            sql += " AND major_group = ?"
-            params.append(major_group)
-        if limit is not None:
-            sql += f" ORDER BY s DESC LIMIT {int(limit)}"
-        return [(self._occupation_rows[row], score) for row, score in self._db.execute(sql, params)]
+        rows = self._matches("occ_fts", _OCCUPATION_WEIGHTS, expression, major_group, occupation, limit)
+        return [(self._occupation_rows[row], score) for row, score in rows]
 
     def _listing(self, major_group: str | None, occupation: str | None, limit: int) -> list[TaskHit]:
         """Without words: an occupation's tasks in file order; nothing otherwise (a whole group is too many)."""

@@ -110,15 +110,30 @@ class Embedder:
     def dimension(self) -> int:
         return int(_load(self.model).get_sentence_embedding_dimension())
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-normalised float32 embeddings, one row per text (not cached)."""
+    def encode(self, texts: Sequence[str], *, batch_size: int | None = None, distinct: bool = False) -> np.ndarray:
+        """Unit-normalised float32 embeddings, one row per text (not cached).
+
+        Args:
+            texts: The texts.
+            batch_size: Texts per forward pass (default: the embedder's). sentence-transformers sorts the texts by
+                length before cutting batches, and pads each batch to its longest text, so for short texts of
+                mixed length (a conversation's opening turns) a small batch wastes far fewer padded tokens.
+            distinct: Encode each distinct text once and share its row (a repeated "continue" costs nothing).
+        """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = list(texts)
+        inverse = None
+        if distinct:
+            index: dict[str, int] = {}
+            inverse = np.array([index.setdefault(text, len(index)) for text in texts], dtype=np.int64)
+            texts = list(index)
         vectors = _load(self.model).encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False,
+            texts, batch_size=batch_size or self.batch_size, normalize_embeddings=True, show_progress_bar=False,
             convert_to_numpy=True,
         )
-        return vectors.astype(np.float32, copy=False)
+        vectors = vectors.astype(np.float32, copy=False)
+        return vectors if inverse is None else vectors[inverse]
 
     def encode_cached(self, texts: Sequence[str]) -> np.ndarray:
         """Like :meth:`encode`, but read from / written to the disk cache keyed by the texts' hash."""

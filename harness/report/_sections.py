@@ -42,7 +42,7 @@ from . import _figures as F
 from ._load import RunData
 from ._model import Block, Figure, Report, Section, Table, Text
 from ._summary import summary_points
-from ._trust import TRUST_PREFIX, trust_section
+from ._trust import TRUST_PREFIX, trust_sections
 from ._waves import claimed_by_later_sections, later_sections
 
 __all__ = ["build_report"]
@@ -805,7 +805,7 @@ def build_report(
         reconstruction_section(run),
         compare_section(run, baseline, comparison, n_resamples=n_resamples, seed=seed),
         economic_index_section(run),
-        trust_section(run),
+        *trust_sections(run),
         *later_sections(run),
     )
     summary = summary_points(run, facts, None if isinstance(comparison, str) else comparison,

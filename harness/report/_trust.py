@@ -23,7 +23,7 @@ from . import _figures as F
 from ._load import RunData
 from ._model import Block, Figure, Section, Table, Text
 
-__all__ = ["TRUST_PREFIX", "trust_section"]
+__all__ = ["TRUST_PREFIX", "trust_section", "trust_sections"]
 
 TRUST_PREFIX = "trust_"
 """Analysis tables of this section (the generic Economic Index section leaves them out)."""
@@ -173,3 +173,10 @@ def trust_section(run: RunData) -> Section:
                            "calibration section: the backend gave no confidence, or the run is not a validation "
                            "run).", "absent"))
     return Section("trust", title, tuple(blocks), present=bool(tables) or bool(calibration))
+
+
+def trust_sections(run: RunData) -> tuple[Section, ...]:
+    """The trust section when the run has anything for it (validation runs of a backend with a confidence, or an
+    analysis with ``trust_*`` tables); none otherwise, like the later-release sections."""
+    section = trust_section(run)
+    return (section,) if section.present else ()

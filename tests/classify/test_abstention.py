@@ -54,6 +54,7 @@ def test_a_rerun_with_another_threshold_re_marks_every_row(tmp_path, replay, min
     (("--target-precision", "0.8"), ("--target-precision", "calibrat")),
     (("--min-confidence", "0.5", "--target-precision", "0.8"), ("not allowed with",)),
     (("--min-confidence", "1.5"), ("--min-confidence",)),
+    (("--confidence-samples", "2"), ("--confidence-samples", "anthropic")),  # LLM backends only
 ])
 def test_command_line_refusals(tmp_path, flags, mentions, mini_onet_dir) -> None:
     data = tmp_path / "data"

@@ -58,6 +58,7 @@ def make_items(seed: int, skill: float) -> pd.DataFrame:
         **{f"pred_{level}": [f"{level}-node"] * N_ITEMS for level in ("top", "mid", "base")},
         **{f"correct_{level}": values for level, values in correct.items()},
         "pred_major_group": np.where(right(), major, "99").astype(object),
+        "confidence": np.linspace(0.1, 0.9, N_ITEMS),  # no draw, so the columns above stay as they were
     })
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import multiprocessing
+import os
 import resource
 import shutil
 import tempfile
@@ -57,6 +58,17 @@ def _generate(folder: Path, rows: int, parts: int, links: pd.DataFrame) -> None:
     print(f"wrote {written:,} rows in {len(jobs)} parts to {folder}")
 
 
+def _cpu() -> float:
+    """CPU seconds of this process so far (DuckDB's threads included): on a shared machine a steadier measure of
+    the work than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _load() -> str:
+    return "load average " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -73,22 +85,24 @@ def main() -> None:
         _generate(folder, args.rows, args.parts, links)
     size = sum(p.stat().st_size for p in folder.rglob("*.parquet"))
     print(f"links: {label}; parts: {size / 2**20:.0f} MiB of Parquet")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     with ColumnarFacts(folder, memory_limit=args.memory_limit, threads=args.threads) as facts:
         facts.validate()
         loaded = time.perf_counter()
         agg = facts.aggregate(links)
         done = time.perf_counter()
         print(f"ColumnarFacts: {len(facts):,} rows; checked and loaded in {loaded - started:.1f} s, aggregated in "
-              f"{done - loaded:.1f} s; total {done - started:.1f} s; "
-              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+              f"{done - loaded:.1f} s; total {done - started:.1f} s ({_cpu() - cpu_started:.1f} CPU-s); "
+              f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; {_load()}")
         print(f"reported tasks {len(agg.tasks.table):,}, occupations {len(agg.occupations.table):,}, "
               f"released conversations {agg.released_conversations:,}, withheld {agg.withheld_conversations:,}")
         if args.ledger:
+            cpu_done = _cpu()
             population = facts.population_hashes()
             hashed = time.perf_counter()
             facts.release_cells(agg)
-            print(f"ledger extras: population hashes {hashed - done:.1f} s ({len(population):,}), seen cells "
+            print(f"ledger extras: population hashes {hashed - done:.1f} s ({len(population):,}; "
+                  f"{_cpu() - cpu_done:.1f} CPU-s for both), seen cells "
                   f"{time.perf_counter() - hashed:.1f} s; peak RSS "
                   f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     if args.dir is None:

@@ -36,7 +36,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="embed the hierarchy into an empty cache first")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: one per core; on a machine shared with other busy processes one "
+                        "thread per process is often faster, as idle-waiting threads are not idle there)")
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     started = time.perf_counter()
     release = load_onet()
     hierarchy = build_work_activity_hierarchy(release)
@@ -58,7 +65,9 @@ def main() -> None:
             classifier.classify(conversations[start : start + args.batch_size])
         rates.append(len(conversations) / (time.perf_counter() - begin))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"classified {len(conversations)} conversations (batch {args.batch_size}, {os.cpu_count()} CPUs): best "
+    threads = args.threads or os.cpu_count()
+    print(f"classified {len(conversations)} conversations (batch {args.batch_size}, {os.cpu_count()} CPUs, {threads} "
+          f"torch thread(s)): best "
           f"{max(rates):.1f} conversations/s of {', '.join(f'{r:.1f}' for r in rates)}; peak RSS {peak_mb:.0f} MB; "
           f"{_load()}")
 

@@ -4,11 +4,12 @@ Everything runs through the real ``anthropic`` SDK pointed at the local Messages
 (``tests/support/messages_server.py``: no key, no network). Configurations (``--shortlist`` sets the caps):
 
 * ``pipeline`` – the default: summary, screening, three traversal steps, pattern, skills, option lists prompt-cached;
-* ``shortlist`` – ``anthropic:<model>+shortlist:15,6,30``: each level's options cut to the embedding backend's best
-  15 / 6 / 30 before the model picks (``harness/classify/_shortlist.py``);
+* ``shortlist`` – ``anthropic:<model>+shortlist:15,10,40``: each level's options cut to the embedding backend's
+  best 15 / 10 / 40 before the model picks (``harness/classify/_shortlist.py``);
 * ``shortlist+fused`` – and ``fuse_steps=True``: one call reads the transcript and settles the summary, screening,
   pattern, skills and the top level (``harness/classify/_fused.py``);
-* ``shortlist+fused+lean`` – and the shorter walk prompt ``traverse.v2`` (``prompt_versions={"traverse": "v2"}``);
+* ``shortlist+fused+lean`` – and the shorter walk prompt ``traverse.v2`` (``prompt_versions={"traverse": "v2"}``)
+  with option descriptions cut to about 80 characters (``description_chars=80``);
 * ``naive`` – the default steps on the same path, each sent the whole conversation (no summary, no reply
   shortening, no length cap), nothing marked for prompt caching.
 
@@ -22,8 +23,9 @@ calls. The server counts about four characters per token and caches only prefixe
 **Accuracy** (the shipped goldset, ``--no-accuracy`` skips it). The server's model is then a scripted *oracle*
 that knows the goldset: it finds the item from the transcript it is shown (or from a reference it writes into its
 own summary), answers screening, pattern and skills with the raters' majority label, and at each level of the walk
-picks the gold option (majority label, strict) whenever it is among the options shown – so with every option shown
-it is always right, and any loss under a shortlist is the shortlist's doing. The ``fallible`` oracle knows the
+picks the option on the path to a gold task (majority label, strict) whenever one is shown, else another option
+counted correct at that level – so with every option shown it is right wherever the hierarchy allows, and any loss
+under a shortlist is the shortlist's doing. The ``fallible`` oracle knows the
 gold option only at a seeded ``--fallible`` share of (item, level) pairs, the same pairs in every configuration,
 and otherwise picks a wrong option; it shows what the shortlist costs a model that is often wrong anyway. Each
 configuration is validated (``harness.evaluate.run_validation``) into ``--runs DIR`` (a temporary folder by
@@ -32,7 +34,7 @@ major-group accuracy at a 5-point margin, McNemar per level). ``harness report R
 the cost-accuracy frontier of those runs.
 
 Usage: ``HARNESS_DATA_DIR=../shared/data python scripts/bench_llm_tokens.py [--n 50] [--cache-min-tokens 1024]
-[--shortlist 15,6,30] [--runs DIR] [--no-accuracy] [--fallible 0.6]``
+[--shortlist 15,10,40] [--runs DIR] [--no-accuracy] [--fallible 0.6]``
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ _NUMBERED = re.compile(r"^\d+\. (.+)$", re.MULTILINE)
 _LEVEL = re.compile(r'at the "(\w+)" level')
 _REF = re.compile(r"\[ref ([^\]]+)\]")
 NAIVE = {"summarise": False, "max_transcript_chars": 10**12, "max_reply_chars": None}
-LEAN = {"fuse_steps": True, "prompt_versions": {"traverse": "v2"}}
+LEAN = {"fuse_steps": True, "prompt_versions": {"traverse": "v2"}, "description_chars": 80}
 
 
 def configurations(shortlist: str) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -153,6 +155,12 @@ class GoldsetOracle:
         self.gold = {it.id: {level: {hierarchy[n].name for n in gold_nodes_at_level(it, hierarchy, level,
                                                                                     scoring="strict")}
                              for level in hierarchy.levels} for it in items}
+        # the nodes on a gold task's own path: the way a walk can reach the task
+        self.paths = {}
+        for it in items:
+            paths = [hierarchy.path(t) for t in gold_nodes_at_level(it, hierarchy, hierarchy.base, scoring="strict")]
+            self.paths[it.id] = {level: {hierarchy[p[d]].name for p in paths}
+                                 for d, level in enumerate(hierarchy.levels)}
         self.top = hierarchy.levels[0]
         self.knows = knows
 
@@ -166,7 +174,8 @@ class GoldsetOracle:
     def _pick(self, item: str, level: str, options: Sequence[str]) -> str:
         digest = int(hashlib.sha256(f"{item}|{level}".encode()).hexdigest()[:8], 16) / 16**8
         gold = self.gold[item][level]
-        right = [o for o in options if o in gold]
+        # knowing the answer, it heads for the gold task; other options correct at this level come second
+        right = [o for o in options if o in self.paths[item][level]] + [o for o in options if o in gold]
         if right and digest < self.knows:
             return right[0]
         wrong = [o for o in options if o not in gold]
@@ -295,7 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=50, help="ShareGPT conversations (English, file order)")
     parser.add_argument("--cache-min-tokens", type=int, default=1024)
-    parser.add_argument("--shortlist", default="15,6,30", help="shortlist caps (one, or top,mid,base)")
+    parser.add_argument("--shortlist", default="15,10,40", help="shortlist caps (one, or top,mid,base)")
     parser.add_argument("--runs", type=Path, default=None, help="folder for the accuracy runs (default: temporary)")
     parser.add_argument("--no-accuracy", action="store_true", help="skip the goldset accuracy part")
     parser.add_argument("--fallible", type=float, default=0.6, help="share of levels the fallible oracle knows")

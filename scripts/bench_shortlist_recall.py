@@ -2,12 +2,12 @@
 
 The LLM backend with ``+shortlist:<k>`` shows the model only the ``k`` options of a list that the offline embedding
 backend scores highest (``harness/classify/_shortlist.py``). An option it drops cannot be chosen, so its recall of
-the gold answer bounds what the shortlist can cost. Recall at a level is counted over the items a walk could still
-get right there: a walk that is right so far stands at one of the item's gold nodes of the level above (the root at
-the top), and the gold answer is kept under it when one of its gold children ranks among the ``k`` best of its
-children. An item with several such parents (a task linked to several activities) counts each equally, since which
-one the walk takes depends on the model; each item weighs the same. Lists no longer than ``k`` are kept whole;
-``share of items cut`` says how often a list is longer.
+the gold answer bounds what the shortlist can cost. The walk reaches a gold task only along the task's own path
+(top → mid → task), so recall at a level is counted over the items with a gold task: a walk still on a gold path
+stands at one of its nodes of the level above (the root at the top), and the way on is kept when one of that
+node's children on a gold path ranks among the ``k`` best of its children. An item with several such parents
+(several gold tasks) counts each equally, since which one the walk takes depends on the model; each item weighs
+the same. Lists no longer than ``k`` are kept whole; ``share of items cut`` says how often a list is longer.
 
 Printed per scoring (strict: the raters' majority label; lenient: any rater's), split (dev, test, both) and level:
 recall for each cap, the share of items the cap applies to and the mean number of options shown. The shortlist
@@ -71,8 +71,7 @@ def main() -> None:
 
     verdicts = []
     for scoring in ("strict", "lenient"):
-        gold = [[gold_nodes_at_level(item, hierarchy, level, scoring=scoring) for level in hierarchy.levels]
-                for item in items]
+        gold = [gold_nodes_at_level(item, hierarchy, hierarchy.base, scoring=scoring) for item in items]
         for split in ("dev", "test", "all"):
             chosen = [i for i, item in enumerate(items) if split == "all" or item.split == split]
             ranks = gold_ranks(shortlister, [scores[i] for i in chosen], [gold[i] for i in chosen])

@@ -41,6 +41,12 @@ repeat costs one traversal (one call per level); its tokens count in the convers
 gets no usable answer counts as a disagreement and never makes the conversation invalid, and
 :attr:`LLMClassifier.confidence_usage` adds up what the repeats cost.
 
+**Shortlist and fused first call (both off by default).** ``shortlist`` cuts each level's options to the ones the
+offline embedding backend scores highest before the model picks (:mod:`harness.classify._shortlist`; the spec then
+reads ``<scheme>:<model>+shortlist:<k>``); ``fuse_steps`` lets one call read the transcript and settle the summary,
+screening, pattern, skills and the top level (:mod:`harness.classify._fused`). Neither changes a request of the
+default configuration, so its answer-cache keys stay as they were.
+
 Tokens (input, output, cache reads and writes), estimated cost and model latency are summed over every call made
 for a conversation, retries included; answers served from the answer cache count zero tokens and zero cost.
 """

@@ -15,9 +15,10 @@ not from the model's summary, so a shortlist costs no model call and does not de
 
 **What it can cost.** An option the shortlist drops cannot be chosen, so a model that would have found the gold
 answer loses it when the shortlist misses it. ``scripts/bench_shortlist_recall.py`` prints, per level and cap, how
-often the gold answer survives on the shipped goldset, given that the walk reached a gold parent (the only case in
-which the model could still be right; when an item has several, each counts equally, since which one the walk takes
-depends on the model); :func:`gold_ranks` gives the ranks it counts, :func:`shortlist_recall` the share.
+often the way to a gold task survives on the shipped goldset, given that the walk is still on it (the only case in
+which the model could still be right; when an item has several gold paths, each parent on one counts equally,
+since which the walk takes depends on the model); :func:`gold_ranks` gives the ranks it counts,
+:func:`shortlist_recall` the share.
 
 **Cost per call.** A shortlisted list is particular to one conversation, so it would never be read back from the
 prompt cache: such requests are sent without a cache mark (a cache write is billed at 1.25× the input price).
@@ -160,36 +161,38 @@ class Shortlister:
 def gold_ranks(
     shortlister: Shortlister,
     scores: Sequence[ShortlistScores],
-    gold: Sequence[Sequence[Collection[str]]],
+    gold: Sequence[Collection[str]],
 ) -> list[list[tuple[tuple[int, int], ...]]]:
-    """Per level and item, where the gold answer ranks under each parent a correct walk may have reached.
+    """Per level and item, where the way to a gold task ranks under each parent a correct walk may have reached.
 
-    A walk that is right so far stands at one of the item's gold nodes of the level above (at the top: the root);
-    which one depends on the model, so each is counted. Under a parent, the gold answer's rank is the best rank of
-    the parent's gold children among all its children.
+    The walk reaches a gold task only along its primary path (root → top → mid → task), so a node counts as the
+    gold answer at its level when it lies on the path of one of the item's gold tasks. A walk still on such a path
+    stands at one of those nodes of the level above (at the top: the root); which one depends on the model, so
+    each is counted. Under a parent, the rank is the best rank among its children of those on a gold path.
 
     Args:
         shortlister: The shortlister whose scores are read.
         scores: One conversation's scores per item.
-        gold: Per item, per level, the nodes that count as correct there.
+        gold: Per item, the base nodes (tasks) that count as correct; items without one are left out.
 
     Returns:
-        One list per level; in it, one entry per item with at least one parent that has a gold child: a tuple of
-        ``(rank, number of options)`` per such parent. A cap ``k`` keeps the gold answer under a parent exactly
-        when ``rank < k`` (:func:`shortlist_recall`).
+        One list per level; in it, one entry per item with a gold task: a tuple of ``(rank, number of options)``
+        per parent on a gold path. A cap ``k`` keeps the way on under a parent exactly when ``rank < k``
+        (:func:`shortlist_recall`).
     """
     hierarchy = shortlister.hierarchy
     out: list[list[tuple[tuple[int, int], ...]]] = [[] for _ in hierarchy.levels]
-    for item_scores, item_gold in zip(scores, gold, strict=True):
+    for item_scores, tasks in zip(scores, gold, strict=True):
+        paths = [hierarchy.path(task) for task in sorted(tasks)]
+        if not paths:
+            continue
         for depth in range(len(hierarchy.levels)):
-            parents = [None] if depth == 0 else sorted(item_gold[depth - 1])
+            parents = sorted({path[depth - 1] for path in paths}) if depth else [None]
             found = []
             for parent in parents:
-                children = [g for g in item_gold[depth] if hierarchy[g].parent == parent]
-                if children:
-                    found.append(min(shortlister.rank(item_scores, depth, g) for g in children))
-            if found:
-                out[depth].append(tuple(found))
+                on_path = {path[depth] for path in paths if depth == 0 or path[depth - 1] == parent}
+                found.append(min(shortlister.rank(item_scores, depth, node) for node in on_path))
+            out[depth].append(tuple(found))
     return out
 
 

@@ -20,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--compare", type=Path, default=None, metavar="BASELINE_RUN",
         help="baseline run over the same goldset items; adds the model-swap section (RUN_DIR is the candidate)",
     )
+    parser.add_argument(
+        "--frontier", type=Path, nargs="+", default=(), metavar="RUN",
+        help="runs of further configurations (e.g. other backends or settings validated on the same goldset); adds "
+             "the cost-accuracy frontier of every run given, this one and --compare included",
+    )
     parser.add_argument("--out", type=Path, default=None, help="report folder (default reports/<run name>)")
     parser.add_argument("--title", default=None, help="document title")
     parser.add_argument("--confidence", type=fraction, default=0.95, help="model-swap interval coverage")
@@ -36,7 +41,7 @@ def _report(args: argparse.Namespace) -> int:
     with writing_to(out):
         files = write_report(
             args.run_dir, out, compare=args.compare, title=args.title, n_resamples=args.n_resamples, seed=args.seed,
-            confidence=args.confidence,
+            confidence=args.confidence, frontier=args.frontier,
         )
     present = [s.title for s in files.report.sections if s.present]
     absent = [s.title for s in files.report.sections if not s.present]

@@ -297,7 +297,8 @@ class _BuildRun:
             "n_base": len(statements),
             "seed": config.seed,
             "seed_rule": "k-means/SVD random_state = seed + level step; option order "
-                         "random.Random(f'{seed}:{level}:{child id}'); sample numpy default_rng(seed)",
+                         "random.Random(f'{seed}:{level}:{child id}'), batch list order "
+                         "random.Random(f'{seed}:{level}:batch:{first child id}'); sample numpy default_rng(seed)",
             "config": asdict(config),
             "models": {"embedding": self.vectoriser.name,
                        "llm": None if offline else f"{llm.backend}:{llm.model_id}"},

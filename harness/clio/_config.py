@@ -23,6 +23,9 @@ class ClioConfig:
         contrast_items: Nearest items from outside a neighbourhood shown with it.
         overshoot: Candidates proposed per neighbourhood, relative to its share of the level's target.
         assign_options: Candidates (nearest by embedding) offered to each child.
+        assign_batch: Children placed per assignment call: each keeps its own ``assign_options`` candidates in its
+            own seeded order, and the batch's candidates are listed once (children with the same nearest
+            candidate are batched together, so their lists overlap). 1 asks about each child alone.
         rename_max_children: Children shown when a parent is renamed (most central first).
         duplicate_similarity: Cosine similarity above which two candidates are merged even when the level has no
             more candidates than its target.
@@ -46,6 +49,7 @@ class ClioConfig:
     contrast_items: int = 8
     overshoot: float = 1.5
     assign_options: int = 10
+    assign_batch: int = 25
     rename_max_children: int = 30
     duplicate_similarity: float = 0.9
     offline_method: OfflineMethod = "auto"
@@ -60,7 +64,7 @@ class ClioConfig:
             raise ValueError(f"top must be >= 1, got {self.top}")
         if not 0.0 <= self.tolerance < 1.0:
             raise ValueError(f"tolerance must be in [0, 1), got {self.tolerance}")
-        for name in ("neighbourhood_size", "assign_options", "rename_max_children", "concurrency"):
+        for name in ("neighbourhood_size", "assign_options", "assign_batch", "rename_max_children", "concurrency"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.contrast_items < 0:

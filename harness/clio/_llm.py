@@ -2,9 +2,10 @@
 
 Rules the model cannot override (so every level is complete and the build is deterministic given seed + cache):
 
-* **Neighbourhoods**: k-means (seeded) over the level's vectors with ``round(n / neighbourhood_size)`` clusters.
-  Each proposal request shows the neighbourhood (most central first) and the ``contrast_items`` nearest items
-  outside it, and asks for ``max(1, round(target * |nb| / n * overshoot))`` candidates.
+* **Neighbourhoods**: k-means (seeded, best of three starts) over the level's vectors with
+  ``round(n / neighbourhood_size)`` clusters. Each proposal request shows the neighbourhood (most central first)
+  and the ``contrast_items`` nearest items outside it, and asks for ``max(1, round(target * |nb| / n * overshoot))``
+  candidates.
 * **Deduplication**: candidates whose names are equal after lower-casing and dropping punctuation are the same
   candidate. The rest are clustered by cosine similarity of their embedded text (average linkage): into exactly
   ``target`` clusters when there are more candidates than that, else only pairs closer than
@@ -12,6 +13,13 @@ Rules the model cannot override (so every level is complete and the build is det
 * **Assignment**: each child chooses among the ``assign_options`` candidates nearest to it, shown in an order
   shuffled by ``random.Random(f"{seed}:{level}:{child id}")`` (the child id is the base node id, or
   ``<level>#<index>`` for a child on a generated level, whose final id is only known once its parents are).
+  Children are asked ``assign_batch`` at a time: sorted by their nearest candidate (then by position), cut into
+  batches, and each batch lists the union of its children's candidates once, numbered in an order shuffled by
+  ``random.Random(f"{seed}:{level}:batch:{first child id}")``; each child names one number from its own list.
+  A child whose answer is missing or not one of its own numbers is asked again (in one retry request with the
+  others of its batch that failed), then falls back. ``assign_batch=1`` asks about each child alone.
+* **Message Batches**: with a model client that sends its calls as Message Batches (``anthropic-batch:``), every
+  request of a stage is put in flight at once, so a stage is one batch rather than one per ``concurrency`` calls.
 * **Answers**: an unreadable or out-of-range answer is retried once with a note on the format (a different
   request, so it is cached separately); if the retry fails too, the fallback rule applies: proposals → the
   requested number of members spread over the neighbourhood (most central first, then farthest-point), verbatim;
@@ -35,8 +43,9 @@ import numpy as np
 
 from harness.clio._common import CallStats, Item, ParentDraft, Timer, nearest_to_centroid, run_all, unit_rows
 from harness.clio._config import ClioConfig
-from harness.clio._offline import compact_labels
+from harness.clio._offline import compact_labels, seeded_kmeans
 from harness.clio._prompts import (
+    ASSIGN_MANY_SYSTEM,
     ASSIGN_SYSTEM,
     MAX_NAME_CHARS,
     MERGE_SYSTEM,
@@ -45,10 +54,12 @@ from harness.clio._prompts import (
     RENAME_SYSTEM,
     Candidate,
     format_assign,
+    format_assign_many,
     format_merge,
     format_propose,
     format_rename,
     parse_assign,
+    parse_assign_many,
     parse_candidates,
     parse_named,
 )
@@ -111,7 +122,9 @@ class LLMLevelBuilder:
         return None
 
     async def _gather(self, factories: Sequence[Callable[[], Any]], desc: str) -> list[Any]:
-        return await run_all(factories, limit=self.config.concurrency, desc=desc, progress=self.progress)
+        # a client that sends Message Batches gets the whole stage at once: one batch, not one per `concurrency`
+        limit = len(factories) if _sends_batches(self.llm) else self.config.concurrency
+        return await run_all(factories, limit=limit, desc=desc, progress=self.progress)
 
     async def build_level(
         self, items: Sequence[Item], vectors: np.ndarray, target: int, level: str, level_index: int
@@ -139,11 +152,7 @@ class LLMLevelBuilder:
         started = time.perf_counter()
         log.info("clio %s: assigning %d items to %d candidates", level, n, len(final))
         parent_vectors = self.vectoriser.encode([c.text for c in final])
-        similarity = vectors @ parent_vectors.T
-        choices = await self._gather(
-            [self._assign_factory(items[i], similarity[i], final, level) for i in range(n)], desc=f"{level}: assign"
-        )
-        assignment = np.asarray(choices, dtype=int)
+        assignment = await self._assign(items, vectors @ parent_vectors.T, final, level)
         self.timer.add(f"{level}.assign", started)
 
         started = time.perf_counter()
@@ -166,9 +175,7 @@ class LLMLevelBuilder:
         k = max(1, min(n, round(n / self.config.neighbourhood_size)))
         if k == 1:
             return [list(range(n))]
-        from sklearn.cluster import KMeans
-
-        labels = compact_labels(KMeans(n_clusters=k, n_init=3, random_state=seed).fit_predict(vectors))
+        labels = compact_labels(seeded_kmeans(vectors, k, seed=seed, n_init=3))
         return [np.flatnonzero(labels == j).tolist() for j in range(int(labels.max()) + 1)]
 
     def _propose_factory(
@@ -242,6 +249,74 @@ class LLMLevelBuilder:
         }
         return final
 
+    async def _assign(
+        self, items: Sequence[Item], similarity: np.ndarray, candidates: Sequence[Candidate], level: str
+    ) -> np.ndarray:
+        """The candidate each item goes to (rules in the module docstring)."""
+        n, batch = len(items), self.config.assign_batch
+        if batch == 1:
+            choices = await self._gather(
+                [self._assign_factory(items[i], similarity[i], candidates, level) for i in range(n)],
+                desc=f"{level}: assign",
+            )
+            return np.asarray(choices, dtype=int)
+        m = min(self.config.assign_options, len(candidates))
+        nearest = np.argsort(-similarity, axis=1, kind="stable")[:, :m]
+        assignment = nearest[:, 0].astype(int)
+        if m == 1:
+            return assignment
+        order = sorted(range(n), key=lambda i: (int(nearest[i, 0]), i))
+        batches = [order[start : start + batch] for start in range(0, n, batch)]
+        picked = await self._gather(
+            [self._assign_batch_factory(items, nearest, candidates, level, b) for b in batches], desc=f"{level}: assign"
+        )
+        for members, choices in zip(batches, picked, strict=True):
+            assignment[members] = choices
+        return assignment
+
+    def _assign_batch_factory(
+        self, items: Sequence[Item], nearest: np.ndarray, candidates: Sequence[Candidate], level: str,
+        batch: list[int],
+    ) -> Callable[[], Any]:
+        seed = self.config.seed
+        own = {}
+        for i in batch:  # each child's options in its own seeded order, exactly as when it is asked alone
+            own[i] = [int(j) for j in nearest[i]]
+            random.Random(f"{seed}:{level}:{items[i].id}").shuffle(own[i])
+        pool = sorted({j for i in batch for j in own[i]})
+        random.Random(f"{seed}:{level}:batch:{items[batch[0]].id}").shuffle(pool)
+        number = {j: k for k, j in enumerate(pool, start=1)}
+        categories = [candidates[j].text for j in pool]
+        stats = self.stats["assign"]
+
+        async def ask(todo: list[int], retry: bool) -> dict[int, int]:
+            options = [[number[j] for j in own[i]] for i in todo]
+            fallback = "\n".join(f'<answer task="{t}">{number[int(nearest[i, 0])]}</answer>'
+                                 for t, i in enumerate(todo, start=1))
+            request = LLMRequest(
+                step="clio.assign", system=ASSIGN_MANY_SYSTEM, max_tokens=20 * len(todo) + 50,
+                prompt=format_assign_many([items[i].text for i in todo], options, categories, retry=retry),
+                prompt_hash=PROMPT_HASHES["assign_many"], metadata={"fallback_answer": fallback},
+            )
+            response = await self.llm.complete(request)
+            stats.record(response)
+            return {todo[t]: pool[shown - 1] for t, shown in parse_assign_many(response.text, options).items()}
+
+        async def run() -> list[int]:
+            chosen: dict[int, int] = {}
+            todo = list(batch)
+            for retry in (False, True):
+                chosen.update(await ask(todo, retry))
+                todo = [i for i in todo if i not in chosen]
+                stats.invalid += len(todo)
+                if not todo:
+                    break
+                stats.retried += len(todo) * (not retry)
+            stats.fallbacks += len(todo)
+            return [chosen.get(i, int(nearest[i, 0])) for i in batch]
+
+        return run
+
     def _assign_factory(
         self, child: Item, similarity: np.ndarray, candidates: Sequence[Candidate], level: str
     ) -> Callable[[], Any]:
@@ -283,6 +358,17 @@ class LLMLevelBuilder:
             )
 
         return run
+
+
+def _sends_batches(llm: Any) -> bool:
+    """Whether a (possibly cached) model client answers through Message Batches."""
+    from harness.llm import BatchingLLM
+
+    while llm is not None:
+        if isinstance(llm, BatchingLLM):
+            return True
+        llm = getattr(llm, "llm", None)
+    return False
 
 
 def _fallback_candidates(items: Sequence[Item], vectors: np.ndarray, ordered: list[int], k: int) -> list[Candidate]:

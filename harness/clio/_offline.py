@@ -19,7 +19,8 @@ import numpy as np
 
 from harness.clio._common import ParentDraft, nearest_to_centroid
 
-__all__ = ["AGGLOMERATIVE_MAX_ITEMS", "OFFLINE_PREFIX", "OfflineMethod", "group_offline", "name_offline"]
+__all__ = ["AGGLOMERATIVE_MAX_ITEMS", "OFFLINE_PREFIX", "OfflineMethod", "group_offline", "name_offline",
+           "seeded_kmeans"]
 
 OfflineMethod = Literal["auto", "kmeans", "agglomerative"]
 OFFLINE_METHODS: tuple[str, ...] = ("auto", "kmeans", "agglomerative")
@@ -41,12 +42,30 @@ def group_offline(vectors: np.ndarray, k: int, *, method: OfflineMethod, seed: i
 
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(vectors)
     elif method == "kmeans":
-        from sklearn.cluster import KMeans
-
-        labels = KMeans(n_clusters=k, n_init=1, max_iter=150, random_state=seed).fit_predict(vectors)
+        labels = seeded_kmeans(vectors, k, seed=seed)
     else:
         raise ValueError(f"unknown offline method {method!r}; expected one of {OFFLINE_METHODS}")
     return compact_labels(labels), method
+
+
+def seeded_kmeans(vectors: np.ndarray, k: int, *, seed: int, n_init: int = 1, max_iter: int = 150) -> np.ndarray:
+    """Labels of k-means (Lloyd) started from plain k-means++ seeds; the best of ``n_init`` starts by inertia.
+
+    scikit-learn's default seeding tries 2 + log(k) candidates for every centre; with the hundreds of centres of a
+    Clio level that costs several times more than the iterations that follow (about 40 s against 4 s for 459
+    centres over the 17,535 statements of 29.3), so one candidate per centre is drawn instead. The seeds come from
+    one generator seeded with ``seed``, so the result is deterministic for a given thread count.
+    """
+    from sklearn.cluster import KMeans, kmeans_plusplus
+
+    rng = np.random.RandomState(seed)
+    best_labels, best_inertia = None, np.inf
+    for _ in range(max(1, n_init)):
+        centres, _ = kmeans_plusplus(vectors, k, random_state=rng, n_local_trials=1)
+        model = KMeans(n_clusters=k, init=centres, n_init=1, max_iter=max_iter).fit(vectors)
+        if model.inertia_ < best_inertia:
+            best_labels, best_inertia = model.labels_, model.inertia_
+    return np.asarray(best_labels)
 
 
 def compact_labels(labels: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from harness.llm import sha256_text
 
 __all__ = [
+    "ASSIGN_MANY_SYSTEM",
     "ASSIGN_SYSTEM",
     "MERGE_SYSTEM",
     "PROMPT_HASHES",
@@ -21,10 +22,12 @@ __all__ = [
     "RENAME_SYSTEM",
     "Candidate",
     "format_assign",
+    "format_assign_many",
     "format_merge",
     "format_propose",
     "format_rename",
     "parse_assign",
+    "parse_assign_many",
     "parse_candidates",
     "parse_named",
 ]
@@ -60,6 +63,14 @@ somewhere: when none is perfect, choose the closest.
 
 Answer with the category number only, in this form: <answer>NUMBER</answer>"""
 
+ASSIGN_MANY_SYSTEM = """\
+You are placing work tasks into the broader categories that fit them best. Read the numbered categories, then \
+each task with the numbers of the categories it may go to (listed in no particular order). For every task, choose \
+among its own numbers only the single category that most specifically describes it. Every task must go somewhere: \
+when none is perfect, choose the closest.
+
+Answer with one line per task and nothing else, in this form: <answer task="TASK NUMBER">CATEGORY NUMBER</answer>"""
+
 RENAME_SYSTEM = """\
 You are naming a category of work tasks from the tasks it actually contains. Read the items and write a name \
 and description that fit all of them (not only the first few), phrased as an imperative activity. Prefer the \
@@ -73,6 +84,7 @@ PROMPT_HASHES: dict[str, str] = {
     "propose": sha256_text(PROPOSE_SYSTEM),
     "merge": sha256_text(MERGE_SYSTEM),
     "assign": sha256_text(ASSIGN_SYSTEM),
+    "assign_many": sha256_text(ASSIGN_MANY_SYSTEM),
     "rename": sha256_text(RENAME_SYSTEM),
 }
 
@@ -120,6 +132,16 @@ def format_assign(child: str, options: Sequence[str], *, retry: bool) -> str:
     return f"Task:\n{child}\n\nCategories:\n{numbered}" + (RETRY_NOTE if retry else "")
 
 
+def format_assign_many(tasks: Sequence[str], options: Sequence[Sequence[int]], categories: Sequence[str], *,
+                       retry: bool) -> str:
+    """User turn of a batched assignment: the categories numbered from 1 once, then each task (numbered from 1)
+    with the category numbers it may choose, in the order given."""
+    numbered = "\n".join(f"{i}. {category}" for i, category in enumerate(categories, start=1))
+    listed = "\n".join(f"Task {t}: {task}\nOptions: {', '.join(str(o) for o in allowed)}"
+                        for t, (task, allowed) in enumerate(zip(tasks, options, strict=True), start=1))
+    return f"Categories:\n{numbered}\n\nTasks ({len(tasks)}):\n{listed}" + (RETRY_NOTE if retry else "")
+
+
 def format_rename(current: Candidate, children: Sequence[str], n_total: int, *, retry: bool) -> str:
     """User turn of a rename request: the working name and (a sample of) the children it received."""
     shown = f"{len(children)} of {n_total}" if len(children) < n_total else str(n_total)
@@ -133,6 +155,7 @@ _CANDIDATE_RE = re.compile(r"<candidate>(.*?)</candidate>", re.S | re.I)
 _NAME_RE = re.compile(r"<name>(.*?)</name>", re.S | re.I)
 _DESCRIPTION_RE = re.compile(r"<description>(.*?)</description>", re.S | re.I)
 _ANSWER_RE = re.compile(r"<answer>\s*(\d+)\s*</answer>", re.I)
+_TASK_ANSWER_RE = re.compile(r"<answer\s+task\s*=\s*[\"']?(\d+)[\"']?\s*>\s*(\d+)\s*</answer>", re.I)
 
 
 def _clean(text: str) -> str:
@@ -175,3 +198,20 @@ def parse_assign(text: str, n_options: int) -> int | None:
     else:
         return None
     return value - 1 if 1 <= value <= n_options else None
+
+
+def parse_assign_many(text: str, options: Sequence[Sequence[int]]) -> dict[int, int]:
+    """The usable answers of a batched assignment: 0-based task index → the chosen category number as shown.
+
+    A task's answer counts when it appears exactly once and names one of that task's own options; tasks without
+    such an answer are left out (they are asked again, then fall back).
+    """
+    found: dict[int, list[int]] = {}
+    for task, category in _TASK_ANSWER_RE.findall(text):
+        found.setdefault(int(task), []).append(int(category))
+    out = {}
+    for task, allowed in enumerate(options, start=1):
+        answers = found.get(task, [])
+        if len(answers) == 1 and answers[0] in allowed:
+            out[task - 1] = answers[0]
+    return out

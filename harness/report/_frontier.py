@@ -29,12 +29,25 @@ __all__ = ["FRONTIER_LEVELS", "frontier_frame", "frontier_section"]
 FRONTIER_LEVELS: tuple[str, ...] = ("top", "mid", "base", "major_group")
 _MODEL_SCHEMES = ("anthropic", "anthropic-batch", "inspect")
 _DEFAULT_VERSION = "v1"
+# Settings of the LLM backend that change what it costs or reads, with their defaults: a run that differs says so.
+_NOTED_SETTINGS = {"summarise": True, "top_k": 1, "order_variants": 4, "max_reply_chars": 1200,
+                   "description_chars": 200}
 
 
 def _metric(run: RunData, name: str) -> float:
     entry = run.metrics.metrics.get(name) if run.metrics is not None else None
     value = getattr(entry, "value", None)
     return float(value) if isinstance(value, int | float) and math.isfinite(value) else math.nan
+
+
+def _accuracy(run: RunData, level: str) -> float:
+    """Strict accuracy at a level from ``metrics.json``, else from the per-item ``correct_<level>`` column."""
+    recorded = _metric(run, f"hierarchy.{level}.accuracy")
+    column = f"correct_{level}"
+    if math.isfinite(recorded) or run.items is None or column not in run.items:
+        return recorded
+    values = run.items[column].dropna()
+    return float(values.astype(bool).mean()) if len(values) else math.nan
 
 
 def _cost_per_item(run: RunData) -> float:
@@ -57,6 +70,8 @@ def _configuration(run: RunData) -> str:
         extras.append("fused steps")
     if config.get("confidence_samples"):
         extras.append(f"confidence ×{config['confidence_samples']}")
+    extras += [f"{key}={config[key]}" for key, default in _NOTED_SETTINGS.items()
+               if key in config and config[key] != default]
     versions = described.get("prompt_versions") if isinstance(described.get("prompt_versions"), Mapping) else {}
     extras += [f"{step} {version}" for step, version in sorted(versions.items()) if version != _DEFAULT_VERSION]
     return " · ".join([spec, *extras])
@@ -99,7 +114,7 @@ def frontier_frame(runs: Sequence[RunData]) -> pd.DataFrame:
             "cost_note": note,
         }
         for level in FRONTIER_LEVELS:
-            row[f"accuracy_{level}"] = _metric(run, f"hierarchy.{level}.accuracy")
+            row[f"accuracy_{level}"] = _accuracy(run, level)
         rows.append(row)
     frame = pd.DataFrame(rows)
     for level in FRONTIER_LEVELS:
@@ -136,7 +151,7 @@ def _figure(frame: pd.DataFrame) -> bytes:
 def frontier_section(run: RunData, others: Sequence[RunData] = ()) -> Section:
     """The cost-accuracy frontier of ``run`` and ``others`` (baseline and ``--frontier`` runs), or what is missing."""
     title = "Cost and accuracy of the configurations compared"
-    runs = [r for r in (run, *others) if r.metrics is not None]
+    runs = [r for r in (run, *others) if r.metrics is not None or r.items is not None]
     if len(runs) < 2:
         return Section("frontier", title, (Text(
             "Only one validated run was given: pass the runs of the other configurations with --compare or "

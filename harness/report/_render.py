@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,6 +236,7 @@ def write_report(
     n_resamples: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    frontier: Sequence[str | Path] = (),
 ) -> ReportFiles:
     """Write the validation appendix of a run directory.
 
@@ -248,6 +250,7 @@ def write_report(
             candidate).
         title: Document title.
         n_resamples, seed, confidence: Of the model-swap comparison (see :func:`harness.evaluate.compare_runs`).
+        frontier: Run directories of further configurations for the cost-accuracy frontier section.
 
     Returns:
         A :class:`ReportFiles`.
@@ -257,13 +260,20 @@ def write_report(
             is inside a run directory (a report there would be read back as run data).
     """
     out = Path(out_dir)
-    for source in (run_dir, compare):
+    for source in (run_dir, compare, *frontier):
         if source is not None and out.resolve().is_relative_to(Path(source).resolve()):
             raise InputError(out, f"the report folder must not be inside the run directory {source}")
     run = load_run(run_dir)
     baseline = load_run(compare) if compare is not None else None
+    # the report's own run and the baseline are on the frontier anyway; a glob that names them again is fine
+    seen = {Path(p).resolve() for p in (run_dir, compare) if p is not None}
+    others = []
+    for path in frontier:
+        if Path(path).resolve() not in seen:
+            seen.add(Path(path).resolve())
+            others.append(load_run(path))
     report = build_report(run, baseline=baseline, title=title, n_resamples=n_resamples, seed=seed,
-                          confidence=confidence)
+                          confidence=confidence, frontier=others)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     tables = []

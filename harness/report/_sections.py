@@ -39,6 +39,7 @@ from harness.run import RunDir
 from harness.taxonomy import SOC_MAJOR_GROUPS
 
 from . import _figures as F
+from ._frontier import frontier_section
 from ._load import RunData
 from ._model import Block, Figure, Report, Section, Table, Text
 from ._summary import summary_points
@@ -772,6 +773,7 @@ def build_report(
     n_resamples: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    frontier: Sequence[RunData] = (),
 ) -> Report:
     """Assemble the validation appendix of a run.
 
@@ -782,6 +784,8 @@ def build_report(
         n_resamples: Bootstrap resamples of the model-swap comparison.
         seed: Seed of that bootstrap.
         confidence: Coverage of the model-swap intervals.
+        frontier: Runs of further configurations; with them the report adds the cost-accuracy frontier of
+            every run it was given, the baseline included (:mod:`harness.report._frontier`).
 
     Returns:
         A :class:`Report`; sections whose data the run lacks say so instead of being dropped.
@@ -804,6 +808,7 @@ def build_report(
         rater_section(run),
         reconstruction_section(run),
         compare_section(run, baseline, comparison, n_resamples=n_resamples, seed=seed),
+        *([frontier_section(run, [r for r in (baseline, *frontier) if r is not None])] if frontier else []),
         economic_index_section(run),
         *trust_sections(run),
         *later_sections(run),

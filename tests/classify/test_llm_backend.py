@@ -122,9 +122,8 @@ def server() -> Iterator[MessagesServer]:
 
 def make_llm(server: MessagesServer, **options: Any) -> AnthropicLLM:
     options.setdefault("retry", FAST_RETRY)
-    return AnthropicLLM(
-        "claude-haiku-4-5", api_key=server.api_key, base_url=server.base_url, timeout_s=5.0, seed=0, **options
-    )
+    options.setdefault("timeout_s", 5.0)
+    return AnthropicLLM("claude-haiku-4-5", api_key=server.api_key, base_url=server.base_url, seed=0, **options)
 
 
 def conversation(cid: str = "c1", text: str = f"My billing script {SECRET} crashes with KeyError.") -> Conversation:
@@ -425,7 +424,9 @@ def test_conversations_run_concurrently(server, mini):
     responder = Responder()
     server.responder = lambda body: Reply.answer(responder(body), delay_s=0.05)
     convs = [conversation(f"c{i}") for i in range(6)]
-    clf = LLMClassifier(hierarchy, make_llm(server), LLMClassifierConfig(max_concurrency=3), skills=skills)
+    # a generous timeout: a request abandoned by the client on a loaded machine would still count at the server
+    llm = make_llm(server, timeout_s=60.0)
+    clf = LLMClassifier(hierarchy, llm, LLMClassifierConfig(max_concurrency=3), skills=skills)
     results = clf.classify(convs)
     assert [r.conversation_id for r in results] == [c.id for c in convs]
     assert 1 < server.max_concurrent <= 3

@@ -49,7 +49,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from harness.aggregate._privacy import CellSet, PrivacyPolicy, WalledTable
-from harness.aggregate._rollup import _PATTERNS, Aggregate, _released_share, explode_links
+from harness.aggregate._rollup import _PATTERNS, Aggregate, _released_share, explode_links, level_frame
 from harness.errors import InputError
 from harness.run import FACT_COLUMNS, FACT_SCHEMA, RunDir
 from harness.taxonomy import PATTERNS
@@ -421,13 +421,7 @@ class ColumnarFacts:
                                                     "level": codes.astype(np.int32)}))
             acc = pd.Series(found["n"].to_numpy(dtype=np.int64), index=np.asarray(names, dtype=object)[found["level"]])
             conv = (task_links["conversations"] * task_links["weight"]).groupby(task_links[level]).sum()
-            frame = pd.DataFrame({"conversations": conv, "accounts": acc.reindex(conv.index).fillna(0).astype(int)})
-            frame["pct"] = _released_share(frame["conversations"], n_rel)
-            frame = frame.rename_axis(level).reset_index().sort_values(["conversations", level],
-                                                                       ascending=[False, True])
-            if level == "soc_code":
-                frame.insert(1, "major_group", frame["soc_code"].str[:2])
-            levels.append(frame)
+            levels.append(level_frame(conv, acc, level, n_rel))
         return levels[0], levels[1]
 
     def _pattern_tables(self, labels: pd.Index, counts: pd.DataFrame, policy: PrivacyPolicy, n_rel: int,

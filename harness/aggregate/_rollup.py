@@ -223,14 +223,22 @@ def _occupation_tables(
     for level in ("soc_code", "major_group"):
         conv = (task_links["conversations"] * task_links["weight"]).groupby(task_links[level]).sum()
         acc = pair_links[[level, "account"]].drop_duplicates().groupby(level).size()
-        frame = pd.DataFrame({"conversations": conv, "accounts": acc.reindex(conv.index).fillna(0).astype(int)})
-        frame["pct"] = _released_share(frame["conversations"], n_rel)
-        frame = frame.rename_axis(level).reset_index().sort_values(["conversations", level],
-                                                                   ascending=[False, True])
-        if level == "soc_code":
-            frame.insert(1, "major_group", frame["soc_code"].str[:2])
-        levels[level] = frame
+        levels[level] = level_frame(conv, acc, level, n_rel)
     return levels
+
+
+def level_frame(conversations: pd.Series, accounts: pd.Series, level: str, n_released: float) -> pd.DataFrame:
+    """One roll-up level's table: conversations (1/n-weighted), accounts and share, largest first.
+
+    Shared by the pandas and the columnar roll-ups, so both give the same table layout and order.
+    """
+    frame = pd.DataFrame({"conversations": conversations,
+                          "accounts": accounts.reindex(conversations.index).fillna(0).astype(int)})
+    frame["pct"] = _released_share(frame["conversations"], n_released)
+    frame = frame.rename_axis(level).reset_index().sort_values(["conversations", level], ascending=[False, True])
+    if level == "soc_code":
+        frame.insert(1, "major_group", frame["soc_code"].str[:2])
+    return frame
 
 
 def _pattern_tables(released: _Released, policy: PrivacyPolicy, n_rel: int,

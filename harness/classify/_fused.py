@@ -177,20 +177,6 @@ async def _screen(clf: LLMClassifier, run: _Run, conv: Conversation, item: str) 
                           max_tokens=8)
 
 
-async def _pattern(clf: LLMClassifier, run: _Run, conv: Conversation, item: str) -> str | None:
-    """The pattern step, for a fused reply without a usable pattern (the same request as without fusing)."""
-    t = clf.templates["pattern"]
-    run.hashes["pattern"] = t.sha256
-    names = [name for name, _ in t.options]
-    order = clf._permutation("pattern", conv.id, len(names))
-    labels = [names[i] for i in order]
-    shown = "\n".join(f"{name}: {definition}" for name, definition in (t.options[i] for i in order))
-    system = clf._system(("pattern", tuple(order)), lambda: t.render_system(options=shown))
-    choice = await clf._ask(run, conv, "pattern", t, system, t.render_user(item=item),
-                            lambda a: match_option(a, labels), max_tokens=16)
-    return labels[choice] if choice is not None else None
-
-
 async def fused_pipeline(clf: LLMClassifier, conv: Conversation, run: _Run) -> Classification:
     """Classify one conversation with the fused first call; each unsettled answer is asked in its own step."""
     from harness.classify._llm_backend import _transcript
@@ -211,7 +197,7 @@ async def fused_pipeline(clf: LLMClassifier, conv: Conversation, run: _Run) -> C
     if go_on and clf.config.traverse:
         run.hashes["traverse"] = clf.templates["traverse"].sha256
         path, top_k = await clf._traverse(run, conv, item, first=top)
-    pattern = answer.pattern if answer.pattern is not None else await _pattern(clf, run, conv, item)
+    pattern = answer.pattern if answer.pattern is not None else await clf._pattern(run, conv, item)
     skills: tuple[str, ...] = ()
     if clf.skills and go_on:
         if answer.skills is None:

@@ -459,17 +459,7 @@ class LLMClassifier:
             run.hashes["traverse"] = self.templates["traverse"].sha256
             path, top_k = await self._traverse(run, conv, item)
 
-        t = self.templates["pattern"]
-        run.hashes["pattern"] = t.sha256
-        names = [name for name, _ in t.options]
-        order = self._permutation("pattern", conv.id, len(names))
-        labels = [names[i] for i in order]
-        shown = "\n".join(f"{name}: {definition}" for name, definition in (t.options[i] for i in order))
-        system = self._system(("pattern", tuple(order)), lambda: t.render_system(options=shown))
-        choice = await self._ask(
-            run, conv, "pattern", t, system, t.render_user(item=item), lambda a: match_option(a, labels), max_tokens=16
-        )
-        pattern = labels[choice] if choice is not None else None
+        pattern = await self._pattern(run, conv, item)
 
         skills: tuple[str, ...] = ()
         if self.skills and go_on:
@@ -557,6 +547,20 @@ class LLMClassifier:
             chosen.append(pick)
             parent = pick.id
         return tuple(n.id for n in chosen), ranked
+
+    async def _pattern(self, run: _Run, conv: Conversation, item: str) -> str | None:
+        """The collaboration-pattern step: the patterns with their definitions in a seeded order, one pick."""
+        t = self.templates["pattern"]
+        run.hashes["pattern"] = t.sha256
+        names = [name for name, _ in t.options]
+        order = self._permutation("pattern", conv.id, len(names))
+        labels = [names[i] for i in order]
+        shown = "\n".join(f"{name}: {definition}" for name, definition in (t.options[i] for i in order))
+        system = self._system(("pattern", tuple(order)), lambda: t.render_system(options=shown))
+        choice = await self._ask(
+            run, conv, "pattern", t, system, t.render_user(item=item), lambda a: match_option(a, labels), max_tokens=16
+        )
+        return labels[choice] if choice is not None else None
 
     async def _skills(self, run: _Run, conv: Conversation, item: str) -> tuple[str, ...]:
         t = self.templates["skills"]

@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         f"Items labelled by {args.rater}: {n}; occupational: {n_occ} ({n_occ / n:.0%}); "
         f"distinct synthetic accounts: {accounts}\n"
     )
-    print(table("split", split, n, ["dev", "test"]) + "\n")
+    # only the splits this rater labelled (rater-a: dev and test; rater-c: check)
+    print(table("split", split, n, [s for s in ("dev", "test", "check") if split[s]]) + "\n")
     print(table("turns", turns, n, ["1 user turn", "2+ user turns"]) + "\n")
     print(table("pattern (all items)", patterns, n, list(PATTERNS)) + "\n")
     print(table("pattern (occupational items)", patterns_occ, n_occ, list(PATTERNS)) + "\n")

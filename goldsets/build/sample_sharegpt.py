@@ -51,6 +51,8 @@ MAX_CHARS = 6_000
 N_CANDIDATES = 210
 N_SUPPLEMENT = 90
 SUPPLEMENT_SEED_OFFSET = 2
+N_CHECK = 100
+CHECK_SEED_OFFSET = 3
 DEV_SHARE = 0.4
 N_ACCOUNTS = 40
 RATER_B_N = 60
@@ -229,12 +231,13 @@ def _draw(
 
 
 def sample(
-    stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int, supplement: int = 0
+    stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int, supplement: int = 0, check: int = 0
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Filter the first ``first_n`` records and draw ``n`` stratified candidates plus a supplement.
+    """Filter the first ``first_n`` records and draw ``n`` stratified candidates, a supplement and a check split.
 
     Returns:
-        The candidate items (goldset format, empty labels) and counts describing the pool.
+        The candidate items (goldset format, empty labels) and counts describing the pool. The ``check`` items
+        come last, all with split ``"check"``.
     """
     seen_chats: set[str] = set()
     seen_prompts: set[str] = set()
@@ -264,6 +267,13 @@ def sample(
     taken = {source_id for _, _, source_id, _ in drawn}
     rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
     drawn += _draw(rest, random.Random(seed + SUPPLEMENT_SEED_OFFSET), supplement)
+    # The check split (numbered after both): records in neither the main draw nor the supplement, with a seed of
+    # its own, labelled later by other raters to test the default on conversations nothing was tuned on.
+    if check:
+        taken = {source_id for _, _, source_id, _ in drawn}
+        rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
+        drawn += [(name, "check", source_id, messages) for name, _, source_id, messages
+                  in _draw(rest, random.Random(seed + CHECK_SEED_OFFSET), check)]
 
     items = []
     for i, (_, split, source_id, messages) in enumerate(drawn, start=1):
@@ -286,6 +296,7 @@ def sample(
         "eligible_multi": len(strata["multi"]),
         "drawn": n,
         "supplement": supplement,
+        "check": check,
     }
     return items, stats
 
@@ -308,6 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-chars", type=int, default=MAX_CHARS)
     parser.add_argument("--n", type=int, default=N_CANDIDATES)
     parser.add_argument("--supplement", type=int, default=N_SUPPLEMENT)
+    parser.add_argument("--check", type=int, default=N_CHECK, help="size of the check split drawn last")
     parser.add_argument("--rater-b-n", type=int, default=RATER_B_N)
     parser.add_argument("--rater-b-pool", type=int, default=RATER_B_POOL)
     args = parser.parse_args(argv)
@@ -322,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
             max_chars=args.max_chars,
             n=args.n,
             supplement=args.supplement,
+            check=args.check,
         )
     write_jsonl(args.out, items)
 

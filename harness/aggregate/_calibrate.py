@@ -33,7 +33,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -42,12 +42,14 @@ from scipy import sparse
 from harness.aggregate._ppi import ShareEstimate, labels_for_halfwidth, share_intervals
 from harness.aggregate._rollup import Aggregate, classified_rows, explode_links
 from harness.errors import InputError
+from harness.run import SplitChoice
 from harness.taxonomy import PATTERNS, SOC_MAJOR_GROUPS
 
 __all__ = ["TRUST_LEVELS", "LabelledSet", "TrustReport", "load_labelled_set", "trust_report"]
 
 TRUST_LEVELS: tuple[str, ...] = ("major_group", "occupation", "pattern")
-CalibrationSplit = Literal["test", "dev", "all"]
+# a goldset split, or "all"; the list lives in harness.run (aggregate does not import harness.evaluate at load)
+CalibrationSplit = SplitChoice
 _LABEL_COLUMN = {"major_group": "major_group", "occupation": "soc_code", "pattern": "pattern"}
 
 

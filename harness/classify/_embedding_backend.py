@@ -9,7 +9,16 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
   ``activity_weight`` × the best similarity to the detailed work activities the task is linked to (short, generic
   phrases such as "Write computer programming code" that match how people phrase requests better than the task
   statements do), plus ``domain_boost`` when the task belongs to an SOC major group whose cue words the user wrote
-  (:data:`harness.classify.DOMAIN_CUES`: programming terms for computer occupations, lesson plans for teaching...).
+  (:data:`harness.classify.DOMAIN_CUES`: programming terms for computer occupations, lesson plans for teaching...),
+  or, with ``reply_code_cue``, the computer occupations when an assistant reply holds a fenced code block.
+* **Lexical evidence** – ``lexical_weight`` × a BM25 score of the user's words against each task's statement,
+  occupation titles and activity titles, scaled so the best task of each conversation scores 1. Sentence embeddings
+  blur rare, exact terms (a tool's name, "invoice", "lesson plan") that a word match keeps.
+* **Pooled evidence** – a conversation about one kind of work resembles many tasks of the occupations and broad
+  activities that do it, while a stray topic word lifts one unrelated task. Each task therefore gets
+  ``occupation_pool_weight`` × the mean of the ``pool_k`` best task scores of its best occupation, and
+  ``activity_pool_weight`` × the same mean over its generalized work activity (the top level). These read the
+  scores above and are added to them before the walk.
 * **Beam traversal** – a parent is scored by its best child plus ``parent_weights`` × the similarity to its own
   text; the walk keeps the ``beam_top`` best top-level nodes, then the ``beam_mid`` best mid-level nodes under them,
   and ranks the base tasks under those. With parent weights of zero (the default, chosen on the goldset's dev split,
@@ -45,15 +54,16 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from harness.classify._confidence import EMBEDDING_SIGNAL, ConfidenceCalibration, group_mass, shipped_calibration
-from harness.classify._features import DOMAIN_CUES, domain_cues, extract_features, rule_pattern
+from harness.classify._features import DOMAIN_CUES, domain_cues, extract_features, replies_with_code, rule_pattern
+from harness.classify._pooling import Bm25, Membership
 from harness.classify._types import Classification
 from harness.conversations import Conversation
 from harness.llm import Embedder, canonical_model_name
-from harness.taxonomy import Hierarchy, normalise_statement
+from harness.taxonomy import Hierarchy, Node, normalise_statement
 
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
 
-METHOD_VERSION = "embedding-beam/2"
+METHOD_VERSION = "embedding-beam/3"
 _QUERY_BATCH = 16  # texts per forward pass when embedding conversations (speed only; see _queries)
 
 
@@ -79,6 +89,11 @@ class EmbeddingConfig:
     max_skills: int = 3
     batch_size: int = 64
     prior_weight: float = 0.0
+    reply_code_cue: bool = True
+    lexical_weight: float = 0.2
+    occupation_pool_weight: float = 3.0
+    activity_pool_weight: float = 3.0
+    pool_k: int = 30
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model_name(self.model))
@@ -87,8 +102,12 @@ class EmbeddingConfig:
         if len(self.parent_weights) != 2 or any(w < 0 for w in self.parent_weights):
             raise ValueError(f"parent_weights must be two non-negative numbers, got {self.parent_weights}")
         object.__setattr__(self, "parent_weights", tuple(float(w) for w in self.parent_weights))
-        if self.activity_weight < 0 or self.domain_boost < 0 or self.prior_weight < 0:
-            raise ValueError("activity_weight, domain_boost and prior_weight must be >= 0")
+        weights = ("activity_weight", "domain_boost", "prior_weight", "lexical_weight", "occupation_pool_weight",
+                   "activity_pool_weight")
+        if any(getattr(self, name) < 0 for name in weights):
+            raise ValueError(f"{', '.join(weights)} must be >= 0")
+        if self.pool_k < 1:
+            raise ValueError(f"pool_k must be >= 1, got {self.pool_k}")
 
     def digest(self) -> str:
         payload = json.dumps({"method": METHOD_VERSION, **asdict(self)}, sort_keys=True)
@@ -216,6 +235,13 @@ class EmbeddingClassifier:
         # children of each parent as contiguous runs, for the "parent = best child" scores
         self._runs = [_runs(level.parent_index) for level in levels[1:]]
         self._skill_vectors = self.embedder.encode_cached(self._skill_texts) if self._skill_texts else None
+        self._lexical = Bm25([_lexical_text(n) for n in base_nodes]) if self.config.lexical_weight > 0 else None
+        top_of_base = levels[1].parent_index[levels[2].parent_index]
+        self._top_members = Membership([[int(t)] for t in top_of_base], len(levels[0].ids))
+        occupations = sorted({soc for node in base_nodes for soc in node.meta.get("soc_codes", ())})
+        occ_pos = {soc: k for k, soc in enumerate(occupations)}
+        self._occupation_members = Membership(
+            [[occ_pos[soc] for soc in node.meta.get("soc_codes", ())] for node in base_nodes], len(occupations))
         self._prior_vector = _prior_scale([self.prior.get(normalise_statement(n.name), 0.0) for n in base_nodes]) \
             if self.prior else None
 
@@ -224,10 +250,8 @@ class EmbeddingClassifier:
         owners: list[int] = []
         weights: list[float] = []
         for k, conv in enumerate(conversations):
-            turns = [m.content.strip() for m in conv.messages if m.role == "user" and m.content.strip()]
-            turns = turns[: self.config.query_turns] or [""]
-            for j, turn in enumerate(turns):
-                texts.append(turn[: self.config.query_chars])
+            for j, turn in enumerate(self._query_turns(conv) or [""]):
+                texts.append(turn)
                 owners.append(k)
                 weights.append(2.0 if j == 0 else 1.0)
         # small length-sorted batches: the turns range from a word to query_chars, and a batch is padded to its
@@ -237,6 +261,38 @@ class EmbeddingClassifier:
         np.add.at(out, np.array(owners), vectors * np.array(weights, dtype=np.float32)[:, None])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+    def _query_turns(self, conversation: Conversation) -> list[str]:
+        """The user's first ``query_turns`` non-empty turns, each cut to ``query_chars``: what the query reads."""
+        turns = [m.content.strip() for m in conversation.messages if m.role == "user" and m.content.strip()]
+        return [turn[: self.config.query_chars] for turn in turns[: self.config.query_turns]]
+
+    def _cues(self, conversation: Conversation) -> frozenset[str]:
+        """Major groups cued by the user's words, plus the computer occupations when a reply holds code."""
+        cues = domain_cues(conversation)
+        if self.config.reply_code_cue and "15" in DOMAIN_CUES and replies_with_code(conversation):
+            cues |= {"15"}
+        return cues
+
+    def _scores(self, conversations: Sequence[Conversation]) -> _Scores:
+        """Every node's score for each conversation, and the plain similarity to each base task's text."""
+        assert self._levels is not None
+        top, mid, _ = self._levels
+        queries = self._queries(conversations)
+        base_score, base_sim = self._base_scores(queries, [self._cues(c) for c in conversations])
+        if self._lexical is not None:
+            lexical = self._lexical.scores([" ".join(self._query_turns(c)) for c in conversations])
+            base_score += self.config.lexical_weight * lexical
+        # both pools read the same scores (so their order does not matter)
+        pooled = base_score.copy()
+        for weight, members in ((self.config.occupation_pool_weight, self._occupation_members),
+                                (self.config.activity_pool_weight, self._top_members)):
+            if weight > 0:
+                pooled += weight * members.pool(base_score, self.config.pool_k)
+        w_top, w_mid = self.config.parent_weights
+        mid_score = _best_child(pooled, self._runs[1], len(mid.ids)) + w_mid * (queries @ mid.vectors.T)
+        top_score = _best_child(mid_score, self._runs[0], len(top.ids)) + w_top * (queries @ top.vectors.T)
+        return _Scores(queries, pooled, base_sim, mid_score, top_score)
 
     def _base_scores(self, queries: np.ndarray, cues: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Base-task scores (module docstring) and the plain similarity to each task's text."""
@@ -265,14 +321,11 @@ class EmbeddingClassifier:
         self.prepare()
         assert self._levels is not None
         started = time.perf_counter()
-        queries = self._queries(conversations)
-        cues = [domain_cues(conv) for conv in conversations]
         top, mid, base = self._levels
-        base_score, base_sim = self._base_scores(queries, cues)
-        w_top, w_mid = self.config.parent_weights
-        mid_score = _best_child(base_score, self._runs[1], len(mid.ids)) + w_mid * (queries @ mid.vectors.T)
-        top_score = _best_child(mid_score, self._runs[0], len(top.ids)) + w_top * (queries @ top.vectors.T)
-        sim_skill = queries @ self._skill_vectors.T if self._skill_vectors is not None else None
+        scores = self._scores(conversations)
+        base_score, base_sim, mid_score, top_score = scores.base, scores.similarity, scores.mid, scores.top
+        cues = [self._cues(conv) for conv in conversations]
+        sim_skill = scores.queries @ self._skill_vectors.T if self._skill_vectors is not None else None
         per_item = (time.perf_counter() - started) / len(conversations)
         hashes = self._hashes()
         results = []
@@ -326,6 +379,23 @@ class EmbeddingClassifier:
 
 
 _Runs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """Scores of one batch: the query vectors, each base task's final score, its plain similarity, and the mid and
+    top nodes' scores (best child plus the optional parent terms)."""
+
+    queries: np.ndarray
+    base: np.ndarray
+    similarity: np.ndarray
+    mid: np.ndarray
+    top: np.ndarray
+
+
+def _lexical_text(node: Node) -> str:
+    """What the lexical index reads of a base task: statement, occupations and linked activity titles."""
+    return " ".join([node.name, node.description, *node.meta.get("activities", ())])
 
 
 def _runs(parent_index: np.ndarray) -> _Runs:

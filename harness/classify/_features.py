@@ -28,7 +28,9 @@ from dataclasses import dataclass
 
 from harness.conversations import Conversation
 
-__all__ = ["DOMAIN_CUES", "ConversationFeatures", "domain_cues", "extract_features", "rule_pattern"]
+__all__ = [
+    "DOMAIN_CUES", "ConversationFeatures", "domain_cues", "extract_features", "replies_with_code", "rule_pattern",
+]
 
 _ERROR_RE = re.compile(
     r"traceback \(most recent call last\)|\b\w*(error|exception)\b\s*[:(]|\berror\b.*\b(line|got|get|getting|shows?)\b"
@@ -172,3 +174,12 @@ def domain_cues(conversation: Conversation, *, max_chars: int = 2000) -> frozens
     """SOC major groups whose cue words appear in the user's turns (each turn cut to ``max_chars``)."""
     text = " ".join(m.content[:max_chars] for m in conversation.messages if m.role == "user")
     return frozenset(group for group, pattern in DOMAIN_CUES.items() if pattern.search(text))
+
+
+def replies_with_code(conversation: Conversation) -> bool:
+    """Whether an assistant turn holds a fenced code block: the shape of a programming conversation.
+
+    A user who asks for a login form or a data pipeline often describes the domain ("patients", "invoices") rather
+    than the technology; the reply's code block says the work is programming whatever the topic words are.
+    """
+    return any("```" in m.content for m in conversation.messages if m.role == "assistant")

@@ -17,12 +17,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from harness.classify._types import Classification
 from harness.conversations import Conversation
 from harness.errors import InputError
 from harness.llm import BackendSpec
+from harness.run import SPLIT_CHOICES, SplitChoice
 from harness.taxonomy import Hierarchy
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["MajorityBaselineClassifier", "MajorityBaselineConfig", "build_majority_baseline"]
 
 METHOD_VERSION = "majority-baseline/1"
-_SPLITS = ("dev", "test", "all")
 
 
 @dataclass(frozen=True)
@@ -40,16 +40,16 @@ class MajorityBaselineConfig:
     """Settings of the majority baseline.
 
     Attributes:
-        split: The goldset split whose labels are counted (``"dev"``, ``"test"`` or ``"all"``).
+        split: The goldset split whose labels are counted (one of :data:`harness.run.SPLITS`, or ``"all"``).
         top_k: Base nodes listed in ``top_k``, most frequent first.
     """
 
-    split: Literal["dev", "test", "all"] = "dev"
+    split: SplitChoice = "dev"
     top_k: int = 5
 
     def __post_init__(self) -> None:
-        if self.split not in _SPLITS:
-            raise ValueError(f"split must be one of {', '.join(_SPLITS)}, got {self.split!r}")
+        if self.split not in SPLIT_CHOICES:
+            raise ValueError(f"split must be one of {', '.join(SPLIT_CHOICES)}, got {self.split!r}")
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1:
             raise ValueError(f"top_k must be a positive int, got {self.top_k!r}")
 

@@ -125,18 +125,11 @@ class Shortlister:
         """Every node's score for each conversation (one batched embedding pass)."""
         if not conversations:
             return []
-        from harness.classify._embedding_backend import _best_child
-        from harness.classify._features import domain_cues
-
         scorer = self.scorer
         scorer.prepare()
-        # The embedding backend's own walk scores parents the same way (see its module docstring).
-        queries = scorer._queries(conversations)
-        base, _ = scorer._base_scores(queries, [domain_cues(c) for c in conversations])
-        levels = scorer._levels
-        assert levels is not None
-        mid = _best_child(base, scorer._runs[1], len(levels[1].ids))
-        top = _best_child(mid, scorer._runs[0], len(levels[0].ids))
+        # the embedding backend's own walk reads these scores (see its module docstring)
+        found = scorer._scores(conversations)
+        top, mid, base = found.top, found.mid, found.base
         return [ShortlistScores((top[i], mid[i], base[i])) for i in range(len(conversations))]
 
     def cut(self, scores: ShortlistScores, depth: int, options: Sequence[Node]) -> list[Node]:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from harness.run import SPLIT_CHOICES
+
     parser = subparsers.add_parser(
         "analyze",
         help="write the Economic Index tables and figures for a release or a fact table",
@@ -51,8 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        "major-group, occupation and pattern share a prediction-powered (PPI++) interval beside the "
                        "naive one (model labels alone) and the classical one (labelled items alone), Bonferroni-"
                        "corrected over the shares of each level (trust_*.csv)")
-    trust.add_argument("--calibration-split", choices=("test", "dev", "all"), default="test",
-                       help="goldset items that calibrate (default test: the default backend was tuned on dev)")
+    trust.add_argument("--calibration-split", choices=SPLIT_CHOICES, default="test",
+                       help="goldset items that calibrate (default test: the default backend was tuned on dev; "
+                       "check holds later items nothing was tuned on; all uses every item)")
     trust.add_argument("--alpha", type=fraction, default=0.05,
                        help="joint error level of each level's intervals (default 0.05)")
     trust.add_argument("--plan-labels", action="store_true",

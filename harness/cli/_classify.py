@@ -58,6 +58,8 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from harness.run import SPLIT_CHOICES
+
     classify = subparsers.add_parser("classify", help="classify conversations into a run directory (resumable)")
     classify.add_argument("--input", required=True,
                           help="conversations JSONL (id, account_id, messages), or sharegpt:N for the first N "
@@ -87,7 +89,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate = subparsers.add_parser("validate", help="classify goldsets, score them, write metrics.json")
     validate.add_argument("--goldset", action="append", type=Path, default=None,
                           help="goldset JSONL (repeatable; default goldsets/sharegpt_v1.jsonl)")
-    validate.add_argument("--split", choices=("dev", "test", "all"), default="all")
+    validate.add_argument("--split", choices=SPLIT_CHOICES, default="all",
+                          help="score only the items of one goldset split; all (default) scores every item")
     validate.add_argument("--out", type=Path, required=True, help="run directory")
     validate.add_argument("--bootstrap", type=positive_int, default=2000, help="bootstrap resamples (default 2000)")
     _add_backend_options(validate)

@@ -203,7 +203,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _check_file(path: Path, task_ids, skill_names, *, allow_blank: bool) -> list[InputError]:
     """The problems of one goldset file; prints its ``ok`` line when there are none."""
-    from harness.evaluate import load_goldset, validate_goldset
+    from harness.evaluate import SPLITS, load_goldset, validate_goldset
 
     errors = validate_goldset(path, onet_task_ids=task_ids, skill_names=skill_names, allow_blank=allow_blank)
     if errors:
@@ -214,9 +214,11 @@ def _check_file(path: Path, task_ids, skill_names, *, allow_blank: bool) -> list
         return [InputError(path, "no items: the file is empty or holds only blank lines")]
     n_raters = sum(len(item.labels) for item in items)
     multi = sum(1 for item in items if len(item.labels) > 1)
-    splits = {s: sum(1 for item in items if item.split == s) for s in ("dev", "test")}
+    # the splits that hold items, in the order of SPLITS (a goldset need not use all of them)
+    counts = {s: sum(1 for item in items if item.split == s) for s in SPLITS}
+    splits = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no split"
     print(
-        f"{path}: ok - {len(items)} labelled items ({splits['dev']} dev, {splits['test']} test), "
+        f"{path}: ok - {len(items)} labelled items ({splits}), "
         f"{n_raters} labels, {multi} items with several raters"
         + (f", {n_lines - len(items)} still blank" if n_lines > len(items) else "")
         + ("" if task_ids is not None else "; Task IDs not checked against O*NET")

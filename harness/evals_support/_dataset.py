@@ -21,7 +21,8 @@ def gold_samples(
     Args:
         goldset: Goldset JSONL path; None reads the goldset shipped with the harness
             (:func:`harness.evaluate.default_goldset_path`).
-        split: ``"dev"``, ``"test"`` or None for all items.
+        split: One of :data:`harness.evaluate.SPLITS` (``"dev"``, ``"test"``, ``"check"``) or None for all
+            items.
         keep: Filter on items (e.g. occupational ones only for the hierarchy task).
 
     Raises:

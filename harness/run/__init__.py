@@ -11,15 +11,25 @@ Public API:
     Tables: :func:`read_facts` (any facts file or run directory → checked DataFrame), :func:`facts_frame`,
     :func:`validate_facts`, :data:`FACT_SCHEMA` / :data:`FACT_COLUMNS`; :func:`read_items`,
     :data:`ITEM_SCHEMA` / :data:`ITEM_COLUMNS`, :func:`check_paired_items` (two runs' tables fit a paired
-    comparison); :class:`TableSchema` and :class:`Column` describe a layout and
-    its version. Tables written before versions were recorded read as version 1; newer ones are refused.
+    comparison); :data:`SPLITS` / :data:`Split`, the goldset splits (the one list of them), and
+    :data:`SPLIT_CHOICES` / :data:`SplitChoice`, the same plus ``"all"``; :class:`TableSchema` and
+    :class:`Column` describe a layout and its version. Tables written before versions were recorded read as
+    version 1; newer ones are refused.
     Metrics: :class:`MetricEntry`, :data:`KINDS`, :class:`MetricsFile`, :func:`read_metrics_file`,
     :func:`write_metrics`, :func:`parse_metric_entries`.
     JSON: :func:`write_json_atomic`, :func:`read_json_object`, :func:`parse_json` (strict: no repeated keys).
 """
 
 from harness.run._facts import FACT_COLUMNS, FACT_SCHEMA, facts_frame, validate_facts
-from harness.run._items import ITEM_COLUMNS, ITEM_SCHEMA, check_paired_items
+from harness.run._items import (
+    ITEM_COLUMNS,
+    ITEM_SCHEMA,
+    SPLIT_CHOICES,
+    SPLITS,
+    Split,
+    SplitChoice,
+    check_paired_items,
+)
 from harness.run._json import parse_json, read_json_object, write_json_atomic
 from harness.run._lock import RunDirInUseError
 from harness.run._metrics import (
@@ -43,6 +53,8 @@ __all__ = [
     "KINDS",
     "METRICS_SCHEMA",
     "RUN_SCHEMA",
+    "SPLITS",
+    "SPLIT_CHOICES",
     "VALUE_KINDS",
     "AnalysisDir",
     "Column",
@@ -52,6 +64,8 @@ __all__ = [
     "ReconstructionDir",
     "RunDir",
     "RunDirInUseError",
+    "Split",
+    "SplitChoice",
     "TableSchema",
     "ValueKind",
     "check_paired_items",

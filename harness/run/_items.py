@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal, get_args
 
 import pandas as pd
 
@@ -10,9 +11,29 @@ from harness.errors import InputError
 from harness.run._schema import Column, TableSchema
 from harness.taxonomy import PATTERNS
 
-__all__ = ["ITEM_COLUMNS", "ITEM_SCHEMA", "check_paired_items", "read_items_file", "write_items"]
+__all__ = [
+    "ITEM_COLUMNS",
+    "ITEM_SCHEMA",
+    "SPLITS",
+    "SPLIT_CHOICES",
+    "Split",
+    "SplitChoice",
+    "check_paired_items",
+    "read_items_file",
+    "write_items",
+]
 
-SPLITS = ("dev", "test")
+# The one list of goldset splits: the goldset format, `harness validate --split`, the majority baseline, the
+# calibration of `harness analyze` and the inspect-ai dataset all take theirs from here (this is the lowest
+# layer that every one of them may import). "check" holds items labelled later, by other raters, that nothing was
+# tuned on.
+Split = Literal["dev", "test", "check"]
+SPLITS: tuple[str, ...] = get_args(Split)
+"""The goldset splits, in the order reports list them."""
+SplitChoice = Literal[Split, "all"]
+SPLIT_CHOICES: tuple[str, ...] = get_args(SplitChoice)
+"""What a ``--split`` option accepts: one split, or ``"all"`` for every item."""
+
 # Columns that describe the goldset item rather than a run's answer: two runs compared item by item must agree on
 # them, or they scored different goldsets.
 _GOLD_COLUMNS = ("split", "major_group", "gold_pattern", "gold_occupational")

@@ -131,9 +131,13 @@ def test_all_splits_use_more_labelled_items(env, tmp_path) -> None:
 @pytest.mark.parametrize(("extra", "rc", "mentions"), [
     (("--plan-labels",), 2, ("--plan-labels", "--calibrate")),
     (("--calibrate", "{corpus}"), 1, ("not a validation run",)),
+    # a known split that this goldset leaves empty: refused naming the run and the split, not a silent empty table
+    (("--calibrate", "{validation}", "--calibration-split", "check"), 1, ("'check' split", "split")),
+    (("--calibrate", "{validation}", "--calibration-split", "holdout"), 2, ("--calibration-split",)),
 ])
 def test_refusals(env, tmp_path, extra, rc, mentions) -> None:
-    extra = tuple(str(env.facts.parent) if e == "{corpus}" else e for e in extra)
+    named = {"{corpus}": str(env.facts.parent), "{validation}": str(env.validation)}
+    extra = tuple(named.get(e, e) for e in extra)
     assert_clean_failure(_analyze(env, tmp_path / "out", *extra), rc=rc, mentions=mentions)
 
 

@@ -49,6 +49,19 @@ def test_the_split_and_top_k_are_options(mini_hierarchy, mini_release):
     assert result.pattern == "task_iteration" and result.occupational is True
 
 
+def test_the_check_split_can_be_counted(mini_hierarchy, mini_release, tmp_path):
+    # the synthetic test items moved to the check split: counting "check" gives what counting "test" gave
+    rows = [json.loads(line) for line in SYNTHETIC.read_text().splitlines()]
+    for row in rows:
+        row["split"] = "check" if row["split"] == "test" else row["split"]
+    goldset = tmp_path / "gold.jsonl"
+    goldset.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    clf = get_classifier(f"majority-baseline:{goldset}", mini_hierarchy, release=mini_release, split="check")
+    [result] = clf.classify(_conversations()[:1])
+    assert result.path[-1] == mini_hierarchy.base_for_task_ids()[202] and result.pattern == "task_iteration"
+    assert clf.describe()["goldset"]["n_items"] == 2
+
+
 def test_the_manifest_description_says_what_was_counted(mini_hierarchy, mini_release):
     described = get_classifier(f"majority-baseline:{SYNTHETIC}", mini_hierarchy, release=mini_release).describe()
     json.dumps(described)  # goes into the manifest as it is

@@ -138,7 +138,7 @@ def test_config_values_are_checked_when_the_backend_is_built(mini_hierarchy, tmp
         get_classifier("embedding:not-a-model", mini_hierarchy)
     with pytest.raises(UsageError, match="max_concurrency must be a positive int"):
         get_classifier("anthropic:claude-haiku-4-5", mini_hierarchy, cache_path=tmp_path / "c", max_concurrency=0)
-    with pytest.raises(UsageError, match="split must be one of dev, test, all"):
+    with pytest.raises(UsageError, match="split must be one of dev, test, check, all"):
         get_classifier("majority-baseline:default", mini_hierarchy, split="train")
     with pytest.raises(UsageError, match="prior weight needs a prior"):
         get_classifier("embedding:minilm", mini_hierarchy, prior_weight=0.3)

@@ -103,6 +103,24 @@ def test_check_valid_and_invalid(tmp_path, mini_data_dir, capsys):
     assert "1 problem" in capsys.readouterr().out
 
 
+def test_check_counts_the_check_split_and_names_an_unknown_split(tmp_path, mini_data_dir, capsys):
+    rows = [json.loads(x) for x in GOLD.read_text().splitlines()]
+    rows[3]["split"] = "check"
+    good = tmp_path / "good.jsonl"
+    good.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert main(["--data-dir", str(mini_data_dir), "goldset", "check", str(good)]) == 0
+    assert "ok - 5 labelled items (2 dev, 2 test, 1 check), 9 labels" in capsys.readouterr().out
+    # a split the format does not know: exit 1, one line naming the file, the line and the field, no traceback
+    rows[1]["split"] = "holdout"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    assert main(["--data-dir", str(mini_data_dir), "goldset", "check", str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert f"{bad}, line 2, field 'split': must be one of dev, test, check; got 'holdout'" in captured.out
+    (message,) = captured.err.strip().splitlines()
+    assert str(bad) in message and "line 2" in message and "'split'" in message and "Traceback" not in captured.err
+
+
 def test_check_without_onet_data_says_so(tmp_path, capsys):
     assert main(["--data-dir", str(tmp_path), "goldset", "check", str(GOLD)]) == 0
     captured = capsys.readouterr()

@@ -50,6 +50,12 @@ def test_collaboration_task(tmp_path):
     assert all(log.samples[i].metadata["split"] == "dev" for i in range(5))
 
 
+def test_a_task_over_the_check_split_of_the_shipped_goldset(tmp_path):
+    log, _, _ = _run(screening(split="check"), tmp_path, {"screening": "no"}, limit=3)
+    assert len(log.samples) == 3 and {s.metadata["split"] for s in log.samples} == {"check"}
+    assert {s.metadata["raters"][0] for s in log.samples} == {"rater-c"}
+
+
 def test_collaboration_lenient_scoring_never_scores_lower(tmp_path):
     _, strict, _ = _run(collaboration(), tmp_path / "s", {"pattern": "directive"}, limit=5)
     _, lenient, _ = _run(collaboration(scoring="lenient"), tmp_path / "l", {"pattern": "directive"}, limit=5)

@@ -96,7 +96,7 @@ CASES = [
     ("occupational, no task", _label_update(0, 0, tasks=[]), 1, "labels[0].tasks", "at least one task"),
     ("empty rater", _label_update(0, 0, rater=""), 1, "labels[0].rater", "missing"),
     ("missing rater", lambda o: o[0]["labels"][0].pop("rater"), 1, "labels[0].rater", "missing"),
-    ("bad split", lambda o: o[0].update(split="train"), 1, "split", "dev, test"),
+    ("bad split", lambda o: o[0].update(split="train"), 1, "split", "must be one of dev, test, check; got 'train'"),
     ("bad confidence", _label_update(0, 0, confidence="certain"), 1, "labels[0].confidence", "low, medium, high"),
     ("numeric confidence", _label_update(0, 0, confidence=0.9), 1, "labels[0].confidence", "low, medium"),
     ("too many tasks", _label_update(0, 0, tasks=[101, 102, 103, 201]), 1, "labels[0].tasks", "at most 3"),
@@ -145,6 +145,18 @@ def test_validator_reports_each_problem(tmp_path, mutation, line, field, fragmen
     with pytest.raises(InputError) as info:
         load_goldset(path, onet_task_ids=MINI_TASK_IDS, skill_names={"Programming", "Writing"})
     assert info.value.line == line and info.value.field == field
+
+
+def test_an_item_of_the_check_split_loads(tmp_path):
+    # the third split (items labelled later, by other raters) is as valid as dev and test everywhere an item is made
+    path = _write(tmp_path, _mutate(lambda o: o[3].update(split="check")))
+    assert validate_goldset(path, onet_task_ids=MINI_TASK_IDS, skill_names={"Programming", "Writing"}) == []
+    loaded = load_goldset(path, onet_task_ids=MINI_TASK_IDS)
+    assert [item.split for item in loaded] == ["dev", "test", "test", "check", "dev"]
+    assert gold_item_to_dict(loaded[3])["split"] == "check"
+    conv = Conversation("c", "a", (Message("user", "x"),))
+    assert GoldItem("i", "check", conv, (_label(),)).split == "check"
+    assert blank_gold_item(conv, id="b", split="check")["split"] == "check"
 
 
 def test_task_ids_checked_only_when_given(tmp_path):

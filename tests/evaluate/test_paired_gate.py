@@ -43,7 +43,10 @@ def test_stored_baseline_items_are_small_and_hold_no_text() -> None:
     assert STORED_ITEMS.stat().st_size < 64_000
     assert set(items.columns) <= ALLOWED_COLUMNS
     assert {"account_id", "correct_major_group"} <= set(items.columns)
-    goldset_text = {m.content for item in load_goldset(GOLDSET) for m in item.conversation.messages}
+    # a message that is only a number (a guessing game in the check split says "19") would match a major-group
+    # code by coincidence; a number alone is not conversation text the baseline could leak
+    goldset_text = {m.content for item in load_goldset(GOLDSET) for m in item.conversation.messages
+                    if not m.content.strip().isdigit()}
     for column in items.columns:
         if items[column].dtype == object or str(items[column].dtype) in ("str", "string"):
             values = {str(v) for v in items[column].dropna()}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import pandas as pd
 import pytest
@@ -108,3 +109,27 @@ def test_validate_command_with_replay(tmp_path, data_dir, onet_release, capsys):
     # rater-a's labels replayed: strict accuracy is high but not perfect (rater-b disagrees on some items)
     assert 0.9 <= metrics["metrics"]["hierarchy.top.accuracy"]["value"] <= 1.0
     assert metrics["metrics"]["hierarchy.top.accuracy_lenient"]["value"] == 1.0
+
+
+def test_split_check_scores_only_the_check_items(tmp_path, mini_onet_dir):
+    """``--split check`` scores the check items alone; the default (all) scores every split."""
+    data = tmp_path / "data"
+    shutil.copytree(mini_onet_dir, data / "onet" / "db_29_3_text")
+    rows = [json.loads(line) for line in GOLDSET.read_text().splitlines()]
+    for row in rows[3:]:
+        row["split"] = "check"
+    goldset = tmp_path / "gold.jsonl"
+    goldset.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    preds = _predictions(tmp_path / "p.jsonl", [
+        {"conversation_id": row["id"], "task_id": 101, "pattern": "directive", "occupational": True} for row in rows
+    ])
+    base = ["--data-dir", str(data), "validate", "--goldset", str(goldset), "--backend", f"replay:{preds}",
+            "--no-progress", "--bootstrap", "20"]
+    assert main([*base, "--out", str(tmp_path / "check"), "--split", "check"]) == 0
+    metrics = json.loads((tmp_path / "check" / "metrics.json").read_text())
+    assert metrics["run"]["split"] == "check" and metrics["run"]["n_items"] == 2
+    items = pd.read_parquet(tmp_path / "check" / "items.parquet")
+    assert list(items["item_id"]) == ["g-4", "g-5"] and set(items["split"]) == {"check"}
+    assert main([*base, "--out", str(tmp_path / "all")]) == 0
+    items = pd.read_parquet(tmp_path / "all" / "items.parquet")
+    assert list(items["split"]) == ["dev", "test", "test", "check", "check"]

@@ -165,6 +165,8 @@ def _file_probes() -> list[Probe]:
         Probe("goldset-empty-file", _text(lambda text: ""), mentions=(g, "no items")),
         Probe("goldset-blank-lines-only", _text(lambda text: "\n  \n\n"), mentions=(g, "no items")),
         Probe("split-without-items", _only_dev, mentions=(g, "test")),
+        Probe("split-check-without-items", _flag("--split", "check"), mentions=(g, "'check' split", "split")),
+        Probe("goldset-split-check", _set(_ITEM, "split", "check"), check=_validates),
         Probe("goldset-latin1", _text(lambda text: text.replace("billing", "caf\xe9").encode("latin-1")),
               mentions=(g, "UTF-8")),
         Probe("goldset-utf16", _text(lambda text: text.encode("utf-16")), mentions=(g, "UTF-8")),

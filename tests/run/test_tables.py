@@ -196,6 +196,18 @@ def test_items_with_nulls_and_extra_columns_are_read(tmp_path: Path) -> None:
     assert loaded["cost_usd"].isna().all() and loaded["correct_mid"].isna().sum() == 2
 
 
+def test_items_of_every_goldset_split_are_read_and_others_refused(tmp_path: Path) -> None:
+    items = make_items(seed=7, n=6)
+    items["split"] = ["dev", "test", "check", "check", "dev", "test"]
+    RunDir(tmp_path).write_items(items)
+    assert read_items(tmp_path)["split"].tolist() == ["dev", "test", "check", "check", "dev", "test"]
+    items["split"] = "holdout"
+    path = _write_with_version(items, tmp_path / "items.parquet", "items", "1")
+    with pytest.raises(InputError, match="holdout") as info:
+        read_items(path)
+    assert info.value.field == "split"
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [("correct_base", "yes"), ("input_tokens", 1.5), ("item_id", 7), ("latency_s", "fast")],

@@ -53,6 +53,8 @@ N_SUPPLEMENT = 90
 SUPPLEMENT_SEED_OFFSET = 2
 N_CHECK = 100
 CHECK_SEED_OFFSET = 3
+N_DEV_EXTRA = 100
+DEV_EXTRA_SEED_OFFSET = 4
 DEV_SHARE = 0.4
 N_ACCOUNTS = 40
 RATER_B_N = 60
@@ -231,13 +233,14 @@ def _draw(
 
 
 def sample(
-    stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int, supplement: int = 0, check: int = 0
+    stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int, supplement: int = 0, check: int = 0,
+    dev_extra: int = 0,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Filter the first ``first_n`` records and draw ``n`` stratified candidates, a supplement and a check split.
 
     Returns:
-        The candidate items (goldset format, empty labels) and counts describing the pool. The ``check`` items
-        come last, all with split ``"check"``.
+        The candidate items (goldset format, empty labels) and counts describing the pool, in draw order: main,
+        supplement, ``check`` (all split ``"check"``), then ``dev_extra`` more dev items.
     """
     seen_chats: set[str] = set()
     seen_prompts: set[str] = set()
@@ -274,6 +277,13 @@ def sample(
         rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
         drawn += [(name, "check", source_id, messages) for name, _, source_id, messages
                   in _draw(rest, random.Random(seed + CHECK_SEED_OFFSET), check)]
+    # More dev items (numbered last), drawn once the 120 dev items proved too few to choose the offline classifier's
+    # settings by cross-validation; records in no earlier draw, a seed of their own, every item in dev.
+    if dev_extra:
+        taken = {source_id for _, _, source_id, _ in drawn}
+        rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
+        drawn += [(name, "dev", source_id, messages) for name, _, source_id, messages
+                  in _draw(rest, random.Random(seed + DEV_EXTRA_SEED_OFFSET), dev_extra)]
 
     items = []
     for i, (_, split, source_id, messages) in enumerate(drawn, start=1):
@@ -297,6 +307,7 @@ def sample(
         "drawn": n,
         "supplement": supplement,
         "check": check,
+        "dev_extra": dev_extra,
     }
     return items, stats
 
@@ -319,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-chars", type=int, default=MAX_CHARS)
     parser.add_argument("--n", type=int, default=N_CANDIDATES)
     parser.add_argument("--supplement", type=int, default=N_SUPPLEMENT)
-    parser.add_argument("--check", type=int, default=N_CHECK, help="size of the check split drawn last")
+    parser.add_argument("--check", type=int, default=N_CHECK, help="size of the check split")
+    parser.add_argument("--dev-extra", type=int, default=N_DEV_EXTRA, help="size of the extra dev draw (drawn last)")
     parser.add_argument("--rater-b-n", type=int, default=RATER_B_N)
     parser.add_argument("--rater-b-pool", type=int, default=RATER_B_POOL)
     args = parser.parse_args(argv)
@@ -335,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             n=args.n,
             supplement=args.supplement,
             check=args.check,
+            dev_extra=args.dev_extra,
         )
     write_jsonl(args.out, items)
 

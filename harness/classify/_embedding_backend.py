@@ -90,10 +90,10 @@ class EmbeddingConfig:
     batch_size: int = 64
     prior_weight: float = 0.0
     reply_code_cue: bool = True
-    lexical_weight: float = 0.2
-    occupation_pool_weight: float = 3.0
-    activity_pool_weight: float = 3.0
-    pool_k: int = 30
+    lexical_weight: float = 0.1
+    occupation_pool_weight: float = 12.0
+    activity_pool_weight: float = 5.0
+    pool_k: int = 100
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model_name(self.model))
@@ -280,7 +280,7 @@ class EmbeddingClassifier:
         top, mid, _ = self._levels
         queries = self._queries(conversations)
         base_score, base_sim = self._base_scores(queries, [self._cues(c) for c in conversations])
-        if self._lexical is not None:
+        if self._lexical is not None and self.config.lexical_weight > 0:
             lexical = self._lexical.scores([" ".join(self._query_turns(c)) for c in conversations])
             base_score += self.config.lexical_weight * lexical
         # both pools read the same scores (so their order does not matter)

@@ -77,6 +77,11 @@ def test_config_is_checked():
         EmbeddingConfig(parent_weights=(1.0, -1.0))
     with pytest.raises(ValueError, match="activity_weight"):
         EmbeddingConfig(activity_weight=-0.1)
+    for name in ("lexical_weight", "occupation_pool_weight", "activity_pool_weight"):
+        with pytest.raises(ValueError, match=name):
+            EmbeddingConfig(**{name: -1.0})
+    with pytest.raises(ValueError, match="pool_k"):
+        EmbeddingConfig(pool_k=0)
 
 
 def test_real_sharegpt_conversations(mini_hierarchy):
@@ -113,3 +118,43 @@ def test_prior_flag_is_refused_for_llm_backends(data_dir, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--prior does not apply to the anthropic backend, only to: embedding" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def _with_reply(cid: str, text: str, reply: str) -> Conversation:
+    return Conversation(cid, "acct", (Message("user", text), Message("assistant", reply)))
+
+
+def test_code_in_a_reply_cues_the_computer_occupations(mini_hierarchy):
+    # the user names only the domain (paper records); the reply is a program
+    request = "I need something that keeps our office correspondence records sorted and filed."
+    reply = "Here is a script:\n```python\nrecords.sort(key=date)\n```"
+    on = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(domain_boost=1.0))
+    off = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(domain_boost=1.0, reply_code_cue=False))
+    assert on._cues(_with_reply("c", request, reply)) == {"15"}
+    assert off._cues(_with_reply("c", request, reply)) == frozenset()
+    assert on._cues(_with_reply("c", request, "Sort them by date.")) == frozenset()
+    coded = on.classify([_with_reply("c", request, reply)])[0]
+    plain = off.classify([_with_reply("c", request, reply)])[0]
+    assert mini_hierarchy[coded.path[-1]].meta["soc_codes"][0].startswith("15")
+    assert not mini_hierarchy[plain.path[-1]].meta["soc_codes"][0].startswith("15")
+
+
+def test_each_added_signal_changes_scores_only_through_its_weight(mini_hierarchy):
+    """With every new weight at zero the scores are the plain embedding scores; each weight alone moves them."""
+    convs = [_ask("a", "Please debug my Python function"), _ask("b", "Draft a chapter of my novel")]
+    off = dict(reply_code_cue=False, lexical_weight=0.0, occupation_pool_weight=0.0, activity_pool_weight=0.0)
+    plain = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(**off))
+    plain.prepare()
+    reference = plain._base_scores(plain._queries(convs), [plain._cues(c) for c in convs])[0]
+    np.testing.assert_allclose(plain._scores(convs).base, reference)
+    for name in ("lexical_weight", "occupation_pool_weight", "activity_pool_weight"):
+        one = EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(**{**off, name: 1.0}))
+        one.prepare()
+        assert not np.allclose(one._scores(convs).base, reference), name
+
+
+def test_defaults_announce_the_method_and_its_settings(mini_hierarchy):
+    described = EmbeddingClassifier(mini_hierarchy).describe()
+    assert described["method"] == "embedding-beam/3"
+    config = described["config"]
+    assert config["reply_code_cue"] is True and config["lexical_weight"] > 0 and config["pool_k"] >= 1

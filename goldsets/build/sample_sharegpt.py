@@ -24,6 +24,11 @@ seed ``seed + 2``, and numbered after the main draw; it was added once the first
 draw held too few work-related conversations, and it leaves the main draw unchanged. ShareGPT has no account ids,
 so ``account_id`` is a synthetic pseudonym: the SHA-256 of the source id modulo 40, as ``acct-NN``.
 
+Two later draws follow the same way from the records taken by no earlier draw, each with a seed of its own and
+numbered after the previous ones, leaving every earlier draw unchanged: ``--check`` items (default 100, seed
+``seed + 3``) form the ``check`` split, labelled by raters who labelled nothing else to test the default without
+tuning; ``--dev-extra`` items (default 100, seed ``seed + 4``) enlarge the ``dev`` split for cross-validation.
+
 A seeded subset of ``--rater-b-n`` items, drawn from the first ``--rater-b-pool`` ids (the ones the first
 rater labels first), is written separately with empty labels for the second, independent rater.
 

@@ -18,7 +18,10 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
   activities that do it, while a stray topic word lifts one unrelated task. Each task therefore gets
   ``occupation_pool_weight`` × the mean of the ``pool_k`` best task scores of its best occupation, and
   ``activity_pool_weight`` × the same mean over its generalized work activity (the top level). These read the
-  scores above and are added to them before the walk.
+  scores above and are added to them before the walk. The weights are large on purpose: with ``pool_k`` 100 the
+  occupation term is close to the mean over all of an occupation's tasks, so the walk first settles which
+  occupation and broad activity the conversation is about and then which task. The defaults were chosen by
+  cross-validation on the goldset's dev split (``scripts/bench_offline_classifier.py`` prints the ablation).
 * **Beam traversal** – a parent is scored by its best child plus ``parent_weights`` × the similarity to its own
   text; the walk keeps the ``beam_top`` best top-level nodes, then the ``beam_mid`` best mid-level nodes under them,
   and ranks the base tasks under those. With parent weights of zero (the default, chosen on the goldset's dev split,

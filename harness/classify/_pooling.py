@@ -16,7 +16,6 @@ __all__ = ["Bm25", "Membership"]
 
 # Words of two or more characters that start with a letter; "c++", "c#" and "k8s" survive as tokens.
 _TOKEN_PATTERN = r"(?u)\b[a-zA-Z][a-zA-Z0-9+#]+\b"
-_CHUNK = 32  # conversations per pooling step: bounds the (rows, containers, members) temporary
 
 
 class Bm25:
@@ -56,21 +55,26 @@ class Bm25:
 class Membership:
     """Which containers (occupations, work activities) each base task belongs to, for pooling scores over them.
 
+    The (task, container) pairs are kept twice, grouped by container and grouped by task, so that pooling is one
+    gather and one segmented reduction each way, whatever the widest container or the most shared task.
+
     Args:
         containers_of: For each base task, the indices of the containers it belongs to (may be empty).
         n_containers: Number of containers.
     """
 
     def __init__(self, containers_of: Sequence[Sequence[int]], n_containers: int):
-        n_tasks = len(containers_of)
-        members: list[list[int]] = [[] for _ in range(n_containers)]
-        for task, containers in enumerate(containers_of):
-            for c in containers:
-                members[c].append(task)
-        # padded index matrices; the pad points at an extra column that holds -inf
-        self._by_container = _padded(members, pad=n_tasks)
-        self._by_task = _padded([list(c) for c in containers_of], pad=n_containers)
-        self._sizes = np.array([len(m) for m in members])
+        pairs = np.array([(t, c) for t, cs in enumerate(containers_of) for c in cs], dtype=np.int64).reshape(-1, 2)
+        self._n_tasks = len(containers_of)
+        self._n_containers = n_containers
+        by_container = pairs[np.lexsort((pairs[:, 0], pairs[:, 1]))]
+        self._task_of_pair = by_container[:, 0]
+        self._sizes = np.bincount(by_container[:, 1], minlength=n_containers)
+        self._container_starts = np.concatenate([[0], np.cumsum(self._sizes)[:-1]])
+        by_task = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+        self._container_of_pair = by_task[:, 1]
+        self._tasks_with = np.unique(by_task[:, 0])
+        self._task_starts = np.flatnonzero(np.r_[True, np.diff(by_task[:, 0]) != 0]) if len(by_task) else by_task[:, 0]
 
     def pool(self, scores: np.ndarray, k: int) -> np.ndarray:
         """Each task's best container score, a container scoring the mean of its ``k`` best tasks.
@@ -82,29 +86,22 @@ class Membership:
         Returns:
             (conversations, tasks) pooled scores; 0 for a task that belongs to no container.
         """
-        out = np.empty_like(scores)
-        for start in range(0, scores.shape[0], _CHUNK):
-            out[start:start + _CHUNK] = self._pool_chunk(scores[start:start + _CHUNK], k)
+        out = np.zeros_like(scores)
+        if scores.shape[0] == 0 or not len(self._task_of_pair):
+            return out
+        container = self._container_means(scores[:, self._task_of_pair], k)
+        per_pair = container[:, self._container_of_pair]
+        out[:, self._tasks_with] = np.maximum.reduceat(per_pair, self._task_starts, axis=1)
         return out
 
-    def _pool_chunk(self, scores: np.ndarray, k: int) -> np.ndarray:
-        rows = scores.shape[0]
-        padded = np.concatenate([scores, np.full((rows, 1), -np.inf, dtype=scores.dtype)], axis=1)
-        values = padded[:, self._by_container]  # (rows, containers, widest container)
-        width = values.shape[2]
-        keep = min(k, width)
-        best = np.partition(values, width - keep, axis=2)[:, :, width - keep:]
-        real = np.isfinite(best)
-        container = np.where(real, best, 0).sum(axis=2) / np.maximum(real.sum(axis=2), 1)
-        container = np.where(self._sizes > 0, container, -np.inf)
-        padded_c = np.concatenate([container, np.full((rows, 1), -np.inf, dtype=scores.dtype)], axis=1)
-        pooled = padded_c[:, self._by_task].max(axis=2)
-        return np.where(np.isfinite(pooled), pooled, 0).astype(scores.dtype)
-
-
-def _padded(lists: Sequence[Sequence[int]], *, pad: int) -> np.ndarray:
-    width = max((len(x) for x in lists), default=0) or 1
-    out = np.full((len(lists), width), pad, dtype=np.int64)
-    for i, x in enumerate(lists):
-        out[i, : len(x)] = x
-    return out
+    def _container_means(self, values: np.ndarray, k: int) -> np.ndarray:
+        """Top-``k`` mean of each container's values (grouped by container along axis 1); -inf when empty."""
+        present = self._sizes > 0
+        sums = np.full((values.shape[0], self._n_containers), -np.inf, dtype=np.float64)
+        sums[:, present] = np.add.reduceat(values, self._container_starts[present], axis=1)
+        # containers wider than k: only their k best count (few and wide, e.g. the 41 generalized activities)
+        for c in np.flatnonzero(self._sizes > k):
+            start = self._container_starts[c]
+            block = values[:, start:start + self._sizes[c]]
+            sums[:, c] = np.partition(block, block.shape[1] - k, axis=1)[:, -k:].sum(axis=1)
+        return (sums / np.maximum(np.minimum(self._sizes, k), 1)).astype(values.dtype)

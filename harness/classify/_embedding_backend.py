@@ -57,7 +57,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from harness.classify._confidence import EMBEDDING_SIGNAL, ConfidenceCalibration, group_mass, shipped_calibration
-from harness.classify._features import DOMAIN_CUES, domain_cues, extract_features, replies_with_code, rule_pattern
+from harness.classify._features import (
+    DOMAIN_CUES,
+    PATTERN_RULES_VERSION,
+    domain_cues,
+    extract_features,
+    replies_with_code,
+    rule_pattern,
+)
 from harness.classify._pooling import Bm25, Membership
 from harness.classify._types import Classification
 from harness.conversations import Conversation
@@ -113,7 +120,9 @@ class EmbeddingConfig:
             raise ValueError(f"pool_k must be >= 1, got {self.pool_k}")
 
     def digest(self) -> str:
-        payload = json.dumps({"method": METHOD_VERSION, **asdict(self)}, sort_keys=True)
+        # the pattern rules are part of what this configuration produces, so a change to them is a new digest
+        payload = json.dumps({"method": METHOD_VERSION, "pattern_rules": PATTERN_RULES_VERSION, **asdict(self)},
+                             sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -179,6 +188,7 @@ class EmbeddingClassifier:
             "backend": "embedding",
             "model": self.config.model,
             "method": METHOD_VERSION,
+            "pattern_rules": PATTERN_RULES_VERSION,
             "config": asdict(self.config),
             "config_digest": self.config.digest(),
             "hierarchy_id": self.hierarchy.id,

@@ -12,7 +12,7 @@ Every pipeline step talks to a model through :class:`LLM`: ``await llm.complete(
   for offline tests).
 
 Sentence-transformers models shipped inside PyPI packages are loaded offline by :class:`Embedder`, which also
-caches embedding matrices on disk.
+caches embedding matrices on disk; it runs them in PyTorch or, exported locally, in ONNX Runtime (:data:`RUNTIMES`).
 
 :class:`CachedLLM` puts an :class:`AnswerCache` (SQLite, shared by tasks and processes) in front of any backend.
 A spec string is read once into a :class:`BackendSpec` (:func:`parse_spec`, grammar in its module); the model
@@ -40,7 +40,7 @@ from harness.llm._anthropic import (
 )
 from harness.llm._batching import BatchingLLM
 from harness.llm._cache import DEFAULT_CACHE_FILE, AnswerCache, CachedAnswer, CachedLLM, CacheStats
-from harness.llm._embedding import EMBEDDING_MODELS, Embedder, canonical_model_name, model_path
+from harness.llm._embedding import EMBEDDING_MODELS, RUNTIMES, Embedder, Runtime, canonical_model_name, model_path
 from harness.llm._inspect import InspectLLM
 from harness.llm._pricing import BATCH_DISCOUNT, PRICES, PRICES_AS_OF, ModelPrice, estimate_cost, price_for
 from harness.llm._registry import LLM_BACKENDS, LLMBackend, get_llm, parse_llm_spec
@@ -67,6 +67,7 @@ __all__ = [
     "PRICES",
     "PRICES_AS_OF",
     "RETRYABLE_STATUS",
+    "RUNTIMES",
     "AnswerCache",
     "AnthropicLLM",
     "BackendSpec",
@@ -85,6 +86,7 @@ __all__ = [
     "LLMResponse",
     "ModelPrice",
     "RetryPolicy",
+    "Runtime",
     "Usage",
     "canonical_model_name",
     "estimate_cost",

@@ -26,8 +26,13 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
   text; the walk keeps the ``beam_top`` best top-level nodes, then the ``beam_mid`` best mid-level nodes under them,
   and ranks the base tasks under those. With parent weights of zero (the default, chosen on the goldset's dev split,
   where the parents' own texts did not help) the walk returns the best-scoring base task and its ancestors.
-* **Screening** – occupational when the user's turns carry a domain cue or the best base similarity reaches
-  ``occupational_threshold``, and fewer than ``max_personal_cues`` cues of personal or recreational use.
+* **Screening** – a logistic regression shipped for this configuration (:mod:`harness.classify._screening`;
+  fitted on the goldset's dev split by ``scripts/fit_screening_model.py``) gives the probability that the
+  conversation is plausibly paid work from the scores above, the conversation's features and its query embedding;
+  occupational at or above the model's stated operating threshold (the one that maximised κ in cross-validation).
+  Without a matching model (another configuration, hierarchy or a prior): occupational when the user's turns carry
+  a domain cue or the best base similarity reaches ``occupational_threshold``, and fewer than
+  ``max_personal_cues`` cues of personal or recreational use.
 * **Pattern** – the ordered rules of :mod:`harness.classify._features`.
 * **Skills** – O*NET skills whose description is within ``skill_margin`` of the most similar skill and above
   ``skill_min_similarity`` (at most ``max_skills``); none for non-occupational conversations.
@@ -60,12 +65,14 @@ from harness.classify._confidence import EMBEDDING_SIGNAL, ConfidenceCalibration
 from harness.classify._features import (
     DOMAIN_CUES,
     PATTERN_RULES_VERSION,
+    ConversationFeatures,
     domain_cues,
     extract_features,
     replies_with_code,
     rule_pattern,
 )
 from harness.classify._pooling import Bm25, Membership
+from harness.classify._screening import screening_features, screening_model_for
 from harness.classify._types import Classification
 from harness.conversations import Conversation
 from harness.llm import Embedder, canonical_model_name
@@ -169,6 +176,9 @@ class EmbeddingClassifier:
         self._levels: list[_Level] | None = None
         self._skill_vectors: np.ndarray | None = None
         self.calibration = self._calibration()
+        self.screening = screening_model_for(
+            "embedding-" + self.config.model.replace("/", "_"), backend=self.spec,
+            config_digest=self.config.digest(), hierarchy_id=self.hierarchy.id)
 
     def _calibration(self) -> ConfidenceCalibration | None:
         """The shipped calibration map, when one was fitted for exactly this configuration and hierarchy (and no
@@ -196,6 +206,8 @@ class EmbeddingClassifier:
                       if self.prior else "none (no usage-share prior is applied)"),
             "prior_digest": _digest_mapping(self.prior) if self.prior else None,
             "prompt_hashes": self._hashes(),
+            "screening": (f"logistic model {self.screening.sha256()}, threshold {self.screening.threshold}"
+                          if self.screening is not None else "rule (no model shipped for this configuration)"),
             "confidence": {
                 "signal": EMBEDDING_SIGNAL,
                 "calibration": (f"{self.calibration.map.method} map fitted on {self.calibration.fitted_on} "
@@ -206,7 +218,8 @@ class EmbeddingClassifier:
 
     def _hashes(self) -> dict[str, str]:
         digest = self.config.digest()
-        return {"traversal": digest, "screening": digest, "pattern": digest, "skills": digest}
+        screening = digest if self.screening is None else f"{digest}+{self.screening.sha256()}"
+        return {"traversal": digest, "screening": screening, "pattern": digest, "skills": digest}
 
     def _node_text(self, node_id: str) -> str:
         node = self.hierarchy[node_id]
@@ -336,7 +349,7 @@ class EmbeddingClassifier:
         started = time.perf_counter()
         top, mid, base = self._levels
         scores = self._scores(conversations)
-        base_score, base_sim, mid_score, top_score = scores.base, scores.similarity, scores.mid, scores.top
+        base_score, mid_score, top_score = scores.base, scores.mid, scores.top
         cues = [self._cues(conv) for conv in conversations]
         sim_skill = scores.queries @ self._skill_vectors.T if self._skill_vectors is not None else None
         per_item = (time.perf_counter() - started) / len(conversations)
@@ -353,10 +366,7 @@ class EmbeddingClassifier:
             ranked = np.argsort(-ranked_scores, kind="stable")[: self.config.top_k]
             path = self.hierarchy.path(base.ids[int(ranked[0])])
             features = extract_features(conv)
-            occupational = bool(
-                (cues[i] or base_sim[i].max() >= self.config.occupational_threshold)
-                and features.personal_cues < self.config.max_personal_cues
-            )
+            occupational = self._occupational(conv, features, cues[i], scores, i)
             score = group_mass(base_score[i], int(ranked[0]), self._members) if self._members.size else None
             results.append(
                 Classification(
@@ -374,6 +384,21 @@ class EmbeddingClassifier:
                 )
             )
         return results
+
+    def _occupational(self, conv: Conversation, features: ConversationFeatures, cues: frozenset[str],
+                      scores: _Scores, i: int) -> bool:
+        """Screening: the shipped model's probability at its operating threshold, or the rule without a model."""
+        if self.screening is None:
+            return bool((cues or scores.similarity[i].max() >= self.config.occupational_threshold)
+                        and features.personal_cues < self.config.max_personal_cues)
+        # the model was fitted on exactly these inputs: the best score over all tasks, cues including reply code
+        x = screening_features(
+            base_similarity=float(scores.similarity[i].max()), best_score=float(scores.base[i].max()),
+            domain_cues=len(cues), personal_cues=features.personal_cues, has_code=features.has_code,
+            replies_with_code=replies_with_code(conv), n_user_turns=features.n_user_turns,
+            first_turn_chars=features.first_turn_chars, asks_deliverable=features.asks_deliverable,
+            opens_with_question=features.opens_with_question)
+        return bool(self.screening.occupational(float(self.screening.probability(x, scores.queries[i]))))
 
     def _calibrated(self, score: float | None) -> float | None:
         if score is None or self.calibration is None:

@@ -165,3 +165,13 @@ def test_defaults_announce_the_method_and_its_settings(mini_hierarchy):
     assert described["method"] == "embedding-beam/3"
     config = described["config"]
     assert config["reply_code_cue"] is True and config["lexical_weight"] > 0 and config["pool_k"] >= 1
+
+
+def test_screening_model_applies_only_to_the_configuration_it_was_fitted_for(wa_hierarchy, mini_hierarchy):
+    shipped = EmbeddingClassifier(wa_hierarchy)
+    assert shipped.screening is not None and "logistic model" in shipped.describe()["screening"]
+    assert shipped._hashes()["screening"] != shipped._hashes()["traversal"]
+    for other in (EmbeddingClassifier(wa_hierarchy, EmbeddingConfig(lexical_weight=0.3)),
+                  EmbeddingClassifier(mini_hierarchy)):
+        assert other.screening is None and other.describe()["screening"].startswith("rule")
+        assert other._hashes()["screening"] == other._hashes()["traversal"]

@@ -158,7 +158,8 @@ def test_a_five_point_drop_fails_the_paired_gate_but_passes_the_unpaired_one(tmp
     # the old unpaired gate lets the drop through: its margin at n ~ 280 is about 8 points
     assert main([*gate, str(runs["worse"] / "metrics.json")]) == 0
     table = capsys.readouterr().out
-    row = rf"{re.escape(PRIMARY)}\s+proportion\s+{base_value:.4f}\s+{base_value - k / n_scored:.4f}\s+0\.0[6-9]\d+\s+PASS"
+    row = (rf"{re.escape(PRIMARY)}\s+proportion\s+{base_value:.4f}\s+{base_value - k / n_scored:.4f}"
+           r"\s+0\.0[6-9]\d+\s+PASS")
     assert re.search(row, table), table
     # the paired gate does not
     assert main([*paired[:2], str(runs["worse"]), *paired[2:]]) == 1

@@ -33,6 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import numpy as np
 import pandas as pd
 
+from harness.aggregate._stats import wilson
 from harness.classify import EmbeddingClassifier, EmbeddingConfig
 from harness.conversations import Conversation
 from harness.evaluate import default_goldset_path, load_goldset
@@ -65,14 +66,6 @@ class _SharedQueries(EmbeddingClassifier):
         if key not in self._memo:
             self._memo[key] = super()._queries(conversations)
         return self._memo[key]
-
-
-def _wilson(p: float, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0 or math.isnan(p):
-        return math.nan, math.nan
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
 
 
 def _correct(items, preds, hierarchy, release) -> dict[str, np.ndarray]:
@@ -162,7 +155,8 @@ def main() -> None:
         n_scored = int(np.isfinite(next(iter(grid.values()))["top"]).sum())
         print(f"\ndev-CV of the selection over {len(grid)} grid points ({time.perf_counter() - started:.0f} s; "
               f"{n_scored} scored dev items; Wilson intervals):")
-        print("  " + "  ".join(f"{lv} {v:.3f} [{_wilson(v, n_scored)[0]:.2f}, {_wilson(v, n_scored)[1]:.2f}]"
+        intervals = {lv: wilson(v * n_scored, n_scored) for lv, v in cv.items()}
+        print("  " + "  ".join(f"{lv} {v:.3f} [{float(intervals[lv][0]):.2f}, {float(intervals[lv][1]):.2f}]"
                                for lv, v in cv.items()))
         default = tuple(getattr(EmbeddingConfig(), k) for k in GRID)
         print(f"  picked most often: {sorted(picks.items(), key=lambda kv: -kv[1])[:3]}  (default {default})")

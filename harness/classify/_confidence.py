@@ -257,12 +257,19 @@ class ConfidenceCalibration:
         return hashlib.sha256(json.dumps(self.to_json(), sort_keys=True).encode()).hexdigest()[:16]
 
 
+def shipped_file(filename: str) -> Path | None:
+    """A file shipped in ``harness/classify/calibration/`` (the fitted parts of a backend), or None when absent."""
+    resource = resources.files("harness.classify").joinpath("calibration", filename)
+    # the harness is installed as plain files (see default_goldset_path), so the resource is a real path
+    return Path(str(resource)) if resource.is_file() else None
+
+
 def shipped_calibration(name: str) -> ConfidenceCalibration | None:
     """The calibration shipped as ``harness/classify/calibration/<name>.json``, or None when there is none."""
-    resource = resources.files("harness.classify").joinpath("calibration", f"{name}.json")
-    if not resource.is_file():
+    path = shipped_file(f"{name}.json")
+    if path is None:
         return None
-    return ConfidenceCalibration.from_json(json.loads(resource.read_text(encoding="utf-8")), f"calibration/{name}")
+    return ConfidenceCalibration.from_json(json.loads(path.read_text(encoding="utf-8")), f"calibration/{name}")
 
 
 def group_mass(scores: np.ndarray, predicted: int, members: np.ndarray, *,

@@ -176,18 +176,22 @@ class EmbeddingClassifier:
         self._levels: list[_Level] | None = None
         self._skill_vectors: np.ndarray | None = None
         self.calibration = self._calibration()
-        self.screening = screening_model_for(
-            "embedding-" + self.config.model.replace("/", "_"), backend=self.spec,
-            config_digest=self.config.digest(), hierarchy_id=self.hierarchy.id)
+        self.screening = screening_model_for(self._shipped_name, backend=self.spec,
+                                             config_digest=self.config.digest(), hierarchy_id=self.hierarchy.id)
 
     def _calibration(self) -> ConfidenceCalibration | None:
         """The shipped calibration map, when one was fitted for exactly this configuration and hierarchy (and no
         prior)."""
-        found = None if self.prior else shipped_calibration("embedding-" + self.config.model.replace("/", "_"))
+        found = None if self.prior else shipped_calibration(self._shipped_name)
         if found is None or (found.config_digest, found.backend, found.hierarchy_id) != (
                 self.config.digest(), self.spec, self.hierarchy.id):
             return None
         return found
+
+    @property
+    def _shipped_name(self) -> str:
+        """Name of the files fitted for this model under ``harness/classify/calibration/``."""
+        return "embedding-" + self.config.model.replace("/", "_")
 
     @property
     def spec(self) -> str:
@@ -305,7 +309,8 @@ class EmbeddingClassifier:
         assert self._levels is not None
         top, mid, _ = self._levels
         queries = self._queries(conversations)
-        base_score, base_sim = self._base_scores(queries, [self._cues(c) for c in conversations])
+        cues = [self._cues(c) for c in conversations]
+        base_score, base_sim = self._base_scores(queries, cues)
         if self._lexical is not None and self.config.lexical_weight > 0:
             lexical = self._lexical.scores([" ".join(self._query_turns(c)) for c in conversations])
             base_score += self.config.lexical_weight * lexical
@@ -318,7 +323,7 @@ class EmbeddingClassifier:
         w_top, w_mid = self.config.parent_weights
         mid_score = _best_child(pooled, self._runs[1], len(mid.ids)) + w_mid * (queries @ mid.vectors.T)
         top_score = _best_child(mid_score, self._runs[0], len(top.ids)) + w_top * (queries @ top.vectors.T)
-        return _Scores(queries, pooled, base_sim, mid_score, top_score)
+        return _Scores(queries, cues, pooled, base_sim, mid_score, top_score)
 
     def _base_scores(self, queries: np.ndarray, cues: Sequence[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
         """Base-task scores (module docstring) and the plain similarity to each task's text."""
@@ -349,8 +354,7 @@ class EmbeddingClassifier:
         started = time.perf_counter()
         top, mid, base = self._levels
         scores = self._scores(conversations)
-        base_score, mid_score, top_score = scores.base, scores.mid, scores.top
-        cues = [self._cues(conv) for conv in conversations]
+        base_score, mid_score, top_score, cues = scores.base, scores.mid, scores.top, scores.cues
         sim_skill = scores.queries @ self._skill_vectors.T if self._skill_vectors is not None else None
         per_item = (time.perf_counter() - started) / len(conversations)
         hashes = self._hashes()
@@ -421,10 +425,11 @@ _Runs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class _Scores:
-    """Scores of one batch: the query vectors, each base task's final score, its plain similarity, and the mid and
-    top nodes' scores (best child plus the optional parent terms)."""
+    """Scores of one batch: the query vectors, the major groups each conversation cues, each base task's final
+    score, its plain similarity, and the mid and top nodes' scores (best child plus the optional parent terms)."""
 
     queries: np.ndarray
+    cues: list[frozenset[str]]
     base: np.ndarray
     similarity: np.ndarray
     mid: np.ndarray

@@ -28,12 +28,13 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+from harness.classify._confidence import shipped_file
 
 __all__ = [
     "SCREENING_FEATURES",
@@ -278,11 +279,8 @@ def shipped_screening(name: str) -> ScreeningModel | None:
     Raises:
         InputError: As :func:`load_screening_model`.
     """
-    resource = resources.files("harness.classify").joinpath("calibration", f"screening-{name}.json")
-    if not resource.is_file():
-        return None
-    # the harness is installed as plain files (see default_goldset_path), so the resource is a real path
-    return load_screening_model(Path(str(resource)))
+    path = shipped_file(f"screening-{name}.json")
+    return None if path is None else load_screening_model(path)
 
 
 def screening_model_for(name: str, *, backend: str, config_digest: str, hierarchy_id: str) -> ScreeningModel | None:

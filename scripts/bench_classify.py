@@ -29,9 +29,9 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from harness.classify import EmbeddingClassifier
+from harness.classify import EmbeddingClassifier, EmbeddingConfig
 from harness.conversations import iter_sharegpt
-from harness.llm import RUNTIMES, Embedder
+from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder
 from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
 
@@ -49,7 +49,7 @@ def main() -> None:
                         help="torch or ONNX Runtime threads (default: one per core; on a machine shared with other "
                         "busy processes one thread per process is often faster, as idle-waiting threads are not idle "
                         "there)")
-    parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=["torch"],
+    parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=[DEFAULT_RUNTIME],
                         help="embedding runtime(s); several are measured one after another, each in its own process")
     args = parser.parse_args()
     if len(args.runtime) > 1:
@@ -69,7 +69,7 @@ def main() -> None:
     skills = list(zip(release.skill_reference["skill"], release.skill_reference["description"], strict=True))
     cache = Path(tempfile.mkdtemp(prefix="harness-bench-cache-")) if args.cold else None
     embedder = Embedder(cache_root=cache, runtime=runtime, threads=args.threads)
-    classifier = EmbeddingClassifier(hierarchy, skills=skills, embedder=embedder)
+    classifier = EmbeddingClassifier(hierarchy, EmbeddingConfig(runtime=runtime), skills=skills, embedder=embedder)
     ready = time.perf_counter()
     embedder.encode(["warm up"])  # loads the model (an ONNX runtime: exports it first when the cache is empty)
     loaded = time.perf_counter()

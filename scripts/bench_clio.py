@@ -14,7 +14,7 @@ Each phase prints its wall time and its CPU time (user + system): on a machine s
 time overstates what two idle cores need, and CPU time / 2 is the better estimate of that. The dry runs price the
 plan at list prices and through Message Batches (half price).
 
-Usage: ``HARNESS_DATA_DIR=../shared/data python scripts/bench_clio.py [--embedder minilm] [--threads 1]
+Usage: ``HARNESS_DATA_DIR=../shared/data python scripts/bench_clio.py [--embedder minilm] [--runtime R] [--threads 1]
 [--sample N] [--model claude-haiku-4-5] [--phases offline-cold,tfidf,dry-run,dry-run-one-by-one]``
 """
 
@@ -45,7 +45,7 @@ def _phase(args: argparse.Namespace) -> None:
     if args.phase == "tfidf":
         vectoriser = TfidfSvdVectoriser(seed=0)
     else:
-        vectoriser = EmbedderVectoriser(args.embedder, cache_root=Path(args.cache_root))
+        vectoriser = EmbedderVectoriser(args.embedder, cache_root=Path(args.cache_root), runtime=args.runtime)
     result: dict = {"phase": args.phase, "embedder": vectoriser.name, "load_s": round(loaded - started, 2)}
     if args.phase.startswith("dry-run"):
         from harness.llm import estimate_cost
@@ -75,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--release", default="29.3")
     parser.add_argument("--embedder", default="all-MiniLM-L6-v2")
+    parser.add_argument("--runtime", default=None, help="embedding runtime (default: the harness default)")
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--sample", type=int, default=None, help="statements to use (default: all)")
@@ -95,6 +96,7 @@ def main() -> None:
                     "--embedder", args.embedder, "--levels", str(args.levels), "--top", str(args.top),
                     "--model", args.model]
             argv += ["--sample", str(args.sample)] if args.sample else []
+            argv += ["--runtime", args.runtime] if args.runtime else []
             argv += ["--threads", str(args.threads)] if args.threads else []
             done = subprocess.run(argv, capture_output=True, text=True, check=False)
             if done.returncode != 0:

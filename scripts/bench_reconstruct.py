@@ -38,7 +38,6 @@ def main() -> int:
     from harness.classify import EmbeddingClassifier
     from harness.cluster import reconstruct
     from harness.conversations import iter_sharegpt
-    from harness.llm import Embedder
     from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -52,9 +51,9 @@ def main() -> int:
     conversations = list(iter_sharegpt(args.n, english_only=True))
     timings["read_conversations"] = time.perf_counter() - t
 
-    embedder = Embedder()
     skills = list(zip(release.skill_reference["skill"], release.skill_reference["description"], strict=True))
-    classifier = EmbeddingClassifier(hierarchy, skills=skills, embedder=embedder)
+    classifier = EmbeddingClassifier(hierarchy, skills=skills)
+    embedder = classifier.embedder
     t = time.perf_counter()
     classifier.prepare()
     timings["hierarchy_embedding"] = time.perf_counter() - t

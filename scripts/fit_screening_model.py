@@ -1,6 +1,6 @@
 """Fit the embedded default's screening model on the goldset's dev split and write the shipped model file.
 
-    python scripts/fit_screening_model.py [--repeats N] [--check]
+    python scripts/fit_screening_model.py [--repeats N] [--runtime R] [--check]
 
 Reads only the dev items of the shipped goldset (the gold call is the majority label's ``occupational``); the
 test and check items are never loaded into the fit, scored or printed. For each dev item it computes the features
@@ -14,7 +14,7 @@ embedding, then:
 2. chooses the hyperparameters by repeated cross-validated log loss on all dev items, and the operating threshold
    as the one that maximises Cohen's κ over the cross-validated probabilities (mean over repeats);
 3. fits on all dev items, folds the standardisation and projection into the weights, and writes
-   ``harness/classify/calibration/screening-embedding-<model>.json`` (``--check`` prints without writing).
+   ``harness/classify/calibration/screening-embedding-<model>-<runtime>.json`` (``--check`` prints without writing).
 
 Re-run it whenever the embedding backend's configuration or the hierarchy changes: the file names the digest and
 hierarchy it was fitted for, and the backend falls back to its rule for any other.
@@ -36,11 +36,12 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
-from harness.classify import EmbeddingClassifier
+from harness.classify import EmbeddingClassifier, EmbeddingConfig
 from harness.classify._features import extract_features, replies_with_code
 from harness.classify._screening import SCREENING_FEATURES, ScreeningModel, screening_features
 from harness.evaluate import default_goldset_path, expected_calibration_error, load_goldset
 from harness.evaluate._goldset import majority_label
+from harness.llm import DEFAULT_RUNTIME, RUNTIMES
 from harness.taxonomy import build_work_activity_hierarchy, load_onet
 
 OUT_DIR = Path(__file__).resolve().parents[1] / "harness" / "classify" / "calibration"
@@ -210,12 +211,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=10, help="repeats of the 5-fold cross-validation")
     parser.add_argument("--check", action="store_true", help="print the fit without writing the file")
+    parser.add_argument("--runtime", choices=RUNTIMES, default=DEFAULT_RUNTIME,
+                        help="the embedding runtime whose configuration the file is fitted for")
     args = parser.parse_args()
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
     warnings.filterwarnings("ignore", category=FutureWarning)
     hierarchy = build_work_activity_hierarchy(load_onet(release="29.3"))
-    classifier = EmbeddingClassifier(hierarchy)
+    classifier = EmbeddingClassifier(hierarchy, EmbeddingConfig(runtime=args.runtime))
     data, fitted_on = dev_data(classifier)
     print(f"{fitted_on}: {int(data.gold.sum())} occupational")
     print(f"nested cross-validation, {args.repeats} x {OUTER_FOLDS} folds (fold: {len(data.gold) // OUTER_FOLDS} "
@@ -241,7 +244,7 @@ def main() -> None:
                                      zip(SCREENING_FEATURES, fitted.model.coef_[0][: len(SCREENING_FEATURES)],
                                          strict=True)})
     if not args.check:
-        path = OUT_DIR / f"screening-embedding-{classifier.config.model.replace('/', '_')}.json"
+        path = OUT_DIR / f"screening-{classifier.config.shipped_name}.json"
         path.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
         print(f"wrote {path} ({model.sha256()})")
 

@@ -48,6 +48,11 @@ How it decides (all documented parameters of :class:`EmbeddingConfig`):
   it is on, the classifier's ``spec`` says so (``embedding:<model>+prior:<name>``), and with it every manifest,
   metrics file and report.
 
+* **Runtime** – ``runtime`` picks how the encoder runs (:data:`harness.llm.RUNTIMES`): PyTorch as shipped, or a
+  local ONNX export, in float32 or with int8 weights. The runtimes' vectors differ (int8 by a cosine of about 0.99),
+  so each is a configuration of its own, with its own digest and its own fitted screening model and confidence map;
+  a runtime other than the default shows in the spec (``embedding:<model>+runtime:<runtime>``).
+
 The domain cues pull toward the cued groups, by design and from the conversation's own words.
 """
 
@@ -75,7 +80,7 @@ from harness.classify._pooling import Bm25, Membership
 from harness.classify._screening import screening_features, screening_model_for
 from harness.classify._types import Classification
 from harness.conversations import Conversation
-from harness.llm import Embedder, canonical_model_name
+from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder, Runtime, canonical_model_name
 from harness.taxonomy import Hierarchy, Node, normalise_statement
 
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
@@ -111,9 +116,12 @@ class EmbeddingConfig:
     occupation_pool_weight: float = 12.0
     activity_pool_weight: float = 5.0
     pool_k: int = 100
+    runtime: Runtime = DEFAULT_RUNTIME
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model_name(self.model))
+        if self.runtime not in RUNTIMES:
+            raise ValueError(f"unknown embedding runtime {self.runtime!r}; choose one of {', '.join(RUNTIMES)}")
         if self.beam_top < 1 or self.beam_mid < 1 or self.top_k < 1:
             raise ValueError("beam_top, beam_mid and top_k must be >= 1")
         if len(self.parent_weights) != 2 or any(w < 0 for w in self.parent_weights):
@@ -126,9 +134,19 @@ class EmbeddingConfig:
         if self.pool_k < 1:
             raise ValueError(f"pool_k must be >= 1, got {self.pool_k}")
 
+    @property
+    def shipped_name(self) -> str:
+        """Name of the files fitted for this model and runtime under ``harness/classify/calibration/``."""
+        return f"embedding-{self.model.replace('/', '_')}-{self.runtime}"
+
     def digest(self) -> str:
         # the pattern rules are part of what this configuration produces, so a change to them is a new digest
-        payload = json.dumps({"method": METHOD_VERSION, "pattern_rules": PATTERN_RULES_VERSION, **asdict(self)},
+        fields = asdict(self)
+        if fields["runtime"] == "torch":
+            # the field came after the first shipped fits, all made with torch; leaving it out keeps those
+            # configurations' digests (and the files fitted for them) as they were
+            del fields["runtime"]
+        payload = json.dumps({"method": METHOD_VERSION, "pattern_rules": PATTERN_RULES_VERSION, **fields},
                              sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -170,32 +188,33 @@ class EmbeddingClassifier:
             raise ValueError("prior_weight > 0 needs a prior (task statement -> usage share)")
         self.prior = dict(prior or {}) if self.config.prior_weight > 0 else {}
         self.prior_name = prior_name
-        self.embedder = embedder or Embedder(self.config.model, batch_size=self.config.batch_size)
+        self.embedder = embedder or Embedder(self.config.model, batch_size=self.config.batch_size,
+                                             runtime=self.config.runtime)
+        if (self.embedder.model, self.embedder.runtime) != (self.config.model, self.config.runtime):
+            # the digest, the spec and the fitted files all speak for the config: the encoder must be the one it names
+            raise ValueError(f"the embedder runs {self.embedder.model} in {self.embedder.runtime}, but the config "
+                             f"names {self.config.model} in {self.config.runtime}")
         self.skill_names = [name for name, _ in skills]
         self._skill_texts = [f"{name}: {description}" for name, description in skills]
         self._levels: list[_Level] | None = None
         self._skill_vectors: np.ndarray | None = None
         self.calibration = self._calibration()
-        self.screening = screening_model_for(self._shipped_name, backend=self.spec,
+        self.screening = screening_model_for(self.config.shipped_name, backend=self.spec,
                                              config_digest=self.config.digest(), hierarchy_id=self.hierarchy.id)
 
     def _calibration(self) -> ConfidenceCalibration | None:
         """The shipped calibration map, when one was fitted for exactly this configuration and hierarchy (and no
         prior)."""
-        found = None if self.prior else shipped_calibration(self._shipped_name)
+        found = None if self.prior else shipped_calibration(self.config.shipped_name)
         if found is None or (found.config_digest, found.backend, found.hierarchy_id) != (
                 self.config.digest(), self.spec, self.hierarchy.id):
             return None
         return found
 
     @property
-    def _shipped_name(self) -> str:
-        """Name of the files fitted for this model under ``harness/classify/calibration/``."""
-        return "embedding-" + self.config.model.replace("/", "_")
-
-    @property
     def spec(self) -> str:
-        return f"embedding:{self.config.model}" + (f"+prior:{self.prior_name}" if self.prior else "")
+        runtime = f"+runtime:{self.config.runtime}" if self.config.runtime != DEFAULT_RUNTIME else ""
+        return f"embedding:{self.config.model}{runtime}" + (f"+prior:{self.prior_name}" if self.prior else "")
 
     def describe(self) -> dict[str, object]:
         return {

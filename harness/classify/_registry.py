@@ -140,7 +140,8 @@ def _prior_release(value: str) -> tuple[str, str]:
 
 def _embedding_options(spec: BackendSpec, options: dict[str, Any]) -> dict[str, Any]:
     defaults = {"prior_weight": 0.2} if spec.modifier("prior") else {}  # 0.2 was chosen on the goldset dev split
-    return {**defaults, **options, "model": spec.name}
+    runtime = spec.modifier("runtime")
+    return {**defaults, **options, "model": spec.name, **({"runtime": runtime} if runtime is not None else {})}
 
 
 def _build_embedding(spec: BackendSpec, config: EmbeddingConfig, context: BuildContext) -> Classifier:
@@ -181,8 +182,9 @@ def _build_replay(spec: BackendSpec, config: ReplayConfig, context: BuildContext
 
 
 _BACKENDS: Mapping[str, Backend] = MappingProxyType({
-    "embedding": Backend("embedding", "embedding:<model>[+prior:economic-index:<release>]", EmbeddingConfig,
-                         _build_embedding, modifiers=("prior",), configure=_embedding_options),
+    "embedding": Backend("embedding", "embedding:<model>[+runtime:<runtime>][+prior:economic-index:<release>]",
+                         EmbeddingConfig, _build_embedding, modifiers=("runtime", "prior"),
+                         configure=_embedding_options),
     **{scheme: Backend(scheme, f"{model.usage}[+shortlist:<k>]", LLMClassifierConfig,
                        _build_llm, modifiers=("shortlist",), model=model, configure=_llm_options)
        for scheme, model in LLM_BACKENDS.items()},
@@ -229,7 +231,8 @@ def get_classifier(
 
     Args:
         spec: A spec string or the :class:`~harness.llm.BackendSpec` read from one; the schemes are in
-            :data:`BACKEND_SCHEMES` (``embedding:<model>[+prior:economic-index:<release>[:<version>]]``,
+            :data:`BACKEND_SCHEMES` (``embedding:<model>[+runtime:<runtime>][+prior:economic-index:<release>
+            [:<version>]]``,
             ``anthropic:<model-id>``, ``anthropic-batch:<model-id>``, ``inspect:<provider/model>``,
             ``replay:<predictions file>``, ``majority-baseline:<goldset file|default>``).
         hierarchy: The hierarchy to classify against.

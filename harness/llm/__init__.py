@@ -40,7 +40,15 @@ from harness.llm._anthropic import (
 )
 from harness.llm._batching import BatchingLLM
 from harness.llm._cache import DEFAULT_CACHE_FILE, AnswerCache, CachedAnswer, CachedLLM, CacheStats
-from harness.llm._embedding import EMBEDDING_MODELS, RUNTIMES, Embedder, Runtime, canonical_model_name, model_path
+from harness.llm._embedding import (
+    DEFAULT_RUNTIME,
+    EMBEDDING_MODELS,
+    RUNTIMES,
+    Embedder,
+    Runtime,
+    canonical_model_name,
+    model_path,
+)
 from harness.llm._inspect import InspectLLM
 from harness.llm._pricing import BATCH_DISCOUNT, PRICES, PRICES_AS_OF, ModelPrice, estimate_cost, price_for
 from harness.llm._registry import LLM_BACKENDS, LLMBackend, get_llm, parse_llm_spec
@@ -60,6 +68,7 @@ __all__ = [
     "BACKENDS",
     "BATCH_DISCOUNT",
     "DEFAULT_CACHE_FILE",
+    "DEFAULT_RUNTIME",
     "EMBEDDING_MODELS",
     "LLM",
     "LLM_BACKENDS",

@@ -111,13 +111,14 @@ def test_calibration_file_errors_name_the_field() -> None:
 def test_the_shipped_map_belongs_to_the_default_configuration() -> None:
     """Changing the embedding default's settings without re-running scripts/fit_confidence_calibration.py would
     silently leave confidence empty; this fails first."""
-    shipped = shipped_calibration("embedding-all-MiniLM-L6-v2")
+    shipped = shipped_calibration(EmbeddingConfig().shipped_name)
     assert shipped is not None
     assert shipped.config_digest == EmbeddingConfig().digest()
     assert shipped.backend == "embedding:all-MiniLM-L6-v2" and shipped.target == "major_group"
     assert shipped.hierarchy_id.startswith("onet-wa-29.3-")
     assert len(shipped.dev_scores) == len(shipped.dev_correct) >= 50
-    assert resources.files("harness.classify").joinpath("calibration", "embedding-all-MiniLM-L6-v2.json").is_file()
+    name = f"{EmbeddingConfig().shipped_name}.json"
+    assert resources.files("harness.classify").joinpath("calibration", name).is_file()
     assert shipped_calibration("no-such-backend") is None
 
 

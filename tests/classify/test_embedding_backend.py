@@ -175,3 +175,48 @@ def test_screening_model_applies_only_to_the_configuration_it_was_fitted_for(wa_
                   EmbeddingClassifier(mini_hierarchy)):
         assert other.screening is None and other.describe()["screening"].startswith("rule")
         assert other._hashes()["screening"] == other._hashes()["traversal"]
+
+
+# ------------------------------------------------------------------------------------------------ runtime
+
+
+def test_the_runtime_is_part_of_the_configuration():
+    from harness.classify import shipped_calibration
+    from harness.llm import RUNTIMES
+
+    digests = {runtime: EmbeddingConfig(runtime=runtime).digest() for runtime in RUNTIMES}
+    assert len(set(digests.values())) == len(RUNTIMES)  # each runtime's vectors differ, so each is its own config
+    # the field came after the torch fits: torch's digest is still the one its shipped map was fitted for
+    torch_map = shipped_calibration(EmbeddingConfig(runtime="torch").shipped_name)
+    assert torch_map is not None and torch_map.config_digest == digests["torch"]
+    assert {EmbeddingConfig(runtime=r).shipped_name for r in RUNTIMES} == {
+        f"embedding-all-MiniLM-L6-v2-{r}" for r in RUNTIMES}
+    with pytest.raises(ValueError, match="unknown embedding runtime 'gpu'"):
+        EmbeddingConfig(runtime="gpu")  # type: ignore[arg-type]
+
+
+def test_the_embedder_must_be_the_one_the_config_names(mini_hierarchy, tmp_path):
+    from harness.llm import Embedder
+
+    with pytest.raises(ValueError, match="runs all-MiniLM-L6-v2 in onnx, but the config names all-MiniLM-L6-v2 in"):
+        EmbeddingClassifier(mini_hierarchy, EmbeddingConfig(runtime="torch"),
+                            embedder=Embedder(cache_root=tmp_path, runtime="onnx"))
+
+
+def test_a_runtime_in_the_spec_reaches_the_encoder(mini_hierarchy, mini_release):
+    from harness.classify import DEFAULT_BACKEND
+    from harness.errors import UsageError
+    from harness.llm import DEFAULT_RUNTIME
+
+    other = "torch" if DEFAULT_RUNTIME != "torch" else "onnx-int8"
+    clf = get_classifier(f"embedding:minilm+runtime:{other}", mini_hierarchy, release=mini_release)
+    assert clf.config.runtime == clf.embedder.runtime == other
+    assert clf.spec == f"embedding:all-MiniLM-L6-v2+runtime:{other}"
+    assert clf.describe()["config"]["runtime"] == other
+    # the default runtime is the bare spec, so a run of the default reads as it always did
+    default = get_classifier(f"{DEFAULT_BACKEND}+runtime:{DEFAULT_RUNTIME}", mini_hierarchy)
+    assert default.spec == DEFAULT_BACKEND and default.embedder.runtime == DEFAULT_RUNTIME
+    with pytest.raises(UsageError, match="unknown embedding runtime 'gpu'"):
+        get_classifier("embedding:minilm+runtime:gpu", mini_hierarchy)
+    # the same modifier given as an option
+    assert get_classifier("embedding:minilm", mini_hierarchy, runtime=other).config.runtime == other

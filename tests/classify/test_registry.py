@@ -81,7 +81,7 @@ def test_a_malformed_spec_is_a_usage_error_naming_the_known_schemes(text):
 
 
 def test_a_modifier_the_scheme_does_not_take_is_refused():
-    with pytest.raises(UsageError, match="unknown modifier 'seed'.*embedding takes only prior"):
+    with pytest.raises(UsageError, match="unknown modifier 'seed'.*embedding takes only runtime, prior"):
         parse_backend("embedding:minilm+seed:3")
 
 

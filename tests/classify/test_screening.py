@@ -19,7 +19,7 @@ from harness.classify._screening import (
 )
 from harness.errors import InputError
 
-SHIPPED = "embedding-all-MiniLM-L6-v2"
+SHIPPED = EmbeddingConfig().shipped_name
 
 
 def _features(**changes: float) -> np.ndarray:

@@ -151,6 +151,10 @@ def test_tfidf_vectoriser_is_unit_and_fitted_once():
     assert make_vectoriser("tfidf").name == "tfidf-svd-128"
     with pytest.raises(ValueError):
         make_vectoriser("word2vec")
+    with pytest.raises(ValueError, match="no runtime"):
+        make_vectoriser("tfidf", runtime="onnx-int8")
+    with pytest.raises(ValueError, match="unknown embedding runtime"):
+        make_vectoriser("minilm", runtime="tensorrt")  # type: ignore[arg-type]
 
 
 def test_dry_run_counts_calls_without_a_model(onet_release):
@@ -193,20 +197,21 @@ def test_diff_on_hand_made_hierarchies():
     assert all(level.moved == 0 and level.adjusted_rand == 1.0 for level in same.levels)
 
 
-def test_sentence_model_vectoriser_caches_on_disk(onet_release, tmp_path, monkeypatch):
+@pytest.mark.parametrize("runtime", ["torch", "onnx-int8"])
+def test_sentence_model_vectoriser_caches_on_disk(onet_release, tmp_path, monkeypatch, runtime):
     from harness.clio import EmbedderVectoriser, build_clio_hierarchy
 
-    vectoriser = EmbedderVectoriser("minilm", cache_root=tmp_path)
-    assert vectoriser.name == "all-MiniLM-L6-v2"
+    vectoriser = EmbedderVectoriser("minilm", cache_root=tmp_path, runtime=runtime)
+    assert vectoriser.name == f"all-MiniLM-L6-v2@{runtime}"
     h = build_clio_hierarchy(onet_release, config=ClioConfig(levels=2, top=4, sample=40, threads=1),
                              vectoriser=vectoriser)
-    files = list((tmp_path / "embeddings" / "all-MiniLM-L6-v2").glob("*.npy"))
+    files = list((tmp_path / "embeddings").rglob("*.npy"))
     assert len(files) == 1 and np.load(files[0]).shape == (40, 384)
-    assert h.metadata["models"]["embedding"] == "all-MiniLM-L6-v2" and h.sizes() == {"top": 4, "base": 40}
+    assert h.metadata["models"]["embedding"] == vectoriser.name and h.sizes() == {"top": 4, "base": 40}
     # a second build reads the matrix back instead of encoding again, and gives the same hierarchy
     from harness.llm import Embedder
 
     monkeypatch.setattr(Embedder, "encode", lambda self, texts: pytest.fail("encoded again despite the cache"))
     again = build_clio_hierarchy(onet_release, config=ClioConfig(levels=2, top=4, sample=40, threads=1),
-                                 vectoriser=EmbedderVectoriser("minilm", cache_root=tmp_path))
+                                 vectoriser=EmbedderVectoriser("minilm", cache_root=tmp_path, runtime=runtime))
     assert again.id == h.id and len(list(files[0].parent.glob("*.npy"))) == 1

@@ -46,9 +46,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cold", action="store_true", help="embed the hierarchy into an empty cache first")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch or ONNX Runtime threads (default: one per core; on a machine shared with other "
-                        "busy processes one thread per process is often faster, as idle-waiting threads are not idle "
-                        "there)")
+                        help="torch threads, or texts an ONNX runtime encodes at once (default: one per core; on a "
+                        "machine shared with other busy processes one per process is often faster, as idle-waiting "
+                        "threads are not idle there)")
     parser.add_argument("--runtime", nargs="+", choices=RUNTIMES, default=[DEFAULT_RUNTIME],
                         help="embedding runtime(s); several are measured one after another, each in its own process")
     args = parser.parse_args()

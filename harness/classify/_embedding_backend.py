@@ -80,7 +80,7 @@ from harness.classify._pooling import Bm25, Membership
 from harness.classify._screening import screening_features, screening_model_for
 from harness.classify._types import Classification
 from harness.conversations import Conversation
-from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder, Runtime, canonical_model_name
+from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder, Runtime, canonical_model_name, runtime_tag
 from harness.taxonomy import Hierarchy, Node, normalise_statement
 
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
@@ -146,6 +146,8 @@ class EmbeddingConfig:
             # the field came after the first shipped fits, all made with torch; leaving it out keeps those
             # configurations' digests (and the files fitted for them) as they were
             del fields["runtime"]
+        else:
+            fields["runtime"] = runtime_tag(self.runtime)  # a new ONNX recipe makes new vectors: a new digest
         payload = json.dumps({"method": METHOD_VERSION, "pattern_rules": PATTERN_RULES_VERSION, **fields},
                              sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]

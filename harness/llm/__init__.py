@@ -48,6 +48,7 @@ from harness.llm._embedding import (
     Runtime,
     canonical_model_name,
     model_path,
+    runtime_tag,
 )
 from harness.llm._inspect import InspectLLM
 from harness.llm._pricing import BATCH_DISCOUNT, PRICES, PRICES_AS_OF, ModelPrice, estimate_cost, price_for
@@ -105,6 +106,7 @@ __all__ = [
     "parse_spec",
     "price_for",
     "request_key",
+    "runtime_tag",
     "sha256_text",
 ]
 

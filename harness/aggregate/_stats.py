@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.stats.multitest import multipletests
+
+from harness._multitest import adjust_p_values
 
 __all__ = ["benjamini_hochberg", "difference", "linear_share_se", "wilson", "z_value"]
 
@@ -91,11 +92,4 @@ def benjamini_hochberg(p_values: np.ndarray | pd.Series, *, alpha: float = 0.05)
     Returns:
         ``(significant, q_values)``: booleans and BH-adjusted p-values (NaN where the input was NaN).
     """
-    p = np.asarray(p_values, dtype=float)
-    significant = np.zeros(p.shape, dtype=bool)
-    q = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        reject, adjusted, _, _ = multipletests(p[ok], alpha=alpha, method="fdr_bh")
-        significant[ok], q[ok] = reject, adjusted
-    return significant, q
+    return adjust_p_values(np.asarray(p_values, dtype=float), alpha=alpha, method="fdr_bh")

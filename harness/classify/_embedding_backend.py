@@ -222,6 +222,7 @@ class EmbeddingClassifier:
         return {
             "backend": "embedding",
             "model": self.config.model,
+            "runtime": runtime_tag(self.config.runtime),
             "method": METHOD_VERSION,
             "pattern_rules": PATTERN_RULES_VERSION,
             "config": asdict(self.config),

@@ -58,8 +58,8 @@ _Rows = dict[str, dict[str, Any]]  # fact rows by conversation id
 _Todo = list[tuple[int, Conversation]]  # (input position, conversation) still to classify
 _Redo = Literal["new", "changed", "unhashed", "retried"]
 
-_PACKAGES = ("econ-index-harness", "anthropic", "inspect-ai", "sentence-transformers", "torch", "pandas", "numpy",
-             "scikit-learn", "scipy", "pyarrow")
+_PACKAGES = ("econ-index-harness", "anthropic", "inspect-ai", "sentence-transformers", "torch", "onnxruntime", "onnx",
+             "tokenizers", "pandas", "numpy", "scikit-learn", "scipy", "pyarrow")
 
 
 def package_versions() -> dict[str, str]:

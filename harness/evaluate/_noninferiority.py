@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
-from statsmodels.stats.multitest import multipletests
+
+from harness._multitest import adjust_p_values
 
 __all__ = [
     "NonInferiorityTest",
@@ -232,11 +233,4 @@ def holm_adjust(p_values: Sequence[float], alpha: float) -> tuple[np.ndarray, np
         ``(reject, adjusted)``: per input, whether it is rejected at family-wise level ``alpha``, and its adjusted
         p-value (NaN where the input was NaN).
     """
-    p = np.asarray(p_values, dtype=float)
-    reject = np.zeros(p.shape, dtype=bool)
-    adjusted = np.full(p.shape, math.nan)
-    known = ~np.isnan(p)
-    if known.any():
-        r, adj, _, _ = multipletests(p[known], alpha=alpha, method="holm")
-        reject[known], adjusted[known] = r, adj
-    return reject, adjusted
+    return adjust_p_values(p_values, alpha=alpha, method="holm")

@@ -37,6 +37,7 @@ def test_run_writes_facts_and_manifest(tmp_path, mini_hierarchy):
     assert manifest["hierarchy"]["id"] == mini_hierarchy.id
     assert manifest["classifier"]["model"] == "all-MiniLM-L6-v2"
     assert manifest["package_versions"]["torch"].startswith("2.13")
+    assert manifest["package_versions"]["onnxruntime"] != "absent"  # the default runtime runs in it
     from_jsonl = facts_to_classifications(read_facts(tmp_path / "run" / "facts.jsonl"))
     from_parquet = facts_to_classifications(read_facts(result.facts_path))
     in_memory = facts_to_classifications(result.facts)

@@ -37,8 +37,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
 from harness.classify import EmbeddingClassifier, EmbeddingConfig
-from harness.classify._features import extract_features, replies_with_code
-from harness.classify._screening import SCREENING_FEATURES, ScreeningModel, screening_features
+from harness.classify._screening import SCREENING_FEATURES, ScreeningModel
 from harness.evaluate import default_goldset_path, expected_calibration_error, load_goldset
 from harness.evaluate._goldset import majority_label
 from harness.llm import DEFAULT_RUNTIME, RUNTIMES
@@ -66,23 +65,9 @@ def dev_data(classifier: EmbeddingClassifier) -> tuple[DevData, str]:
     path = default_goldset_path()
     items = [item for item in load_goldset(path) if item.split == "dev"]
     convs = [dataclasses.replace(item.conversation, id=item.id) for item in items]
-    classifier.prepare()
-    scores = classifier._scores(convs)
-    best_sim, best_score = scores.similarity.max(1), scores.base.max(1)
-    rows, rule = [], []
-    for k, conv in enumerate(convs):
-        cues = classifier._cues(conv)
-        f = extract_features(conv)
-        rows.append(screening_features(
-            base_similarity=best_sim[k], best_score=best_score[k], domain_cues=len(cues),
-            personal_cues=f.personal_cues, has_code=f.has_code, replies_with_code=replies_with_code(conv),
-            n_user_turns=f.n_user_turns, first_turn_chars=f.first_turn_chars, asks_deliverable=f.asks_deliverable,
-            opens_with_question=f.opens_with_question))
-        # the backend's current rule, as in EmbeddingClassifier.classify
-        rule.append(bool((cues or best_sim[k] >= classifier.config.occupational_threshold)
-                         and f.personal_cues < classifier.config.max_personal_cues))
+    inputs = classifier.screening_inputs(convs)
     gold = np.array([majority_label(item).occupational for item in items], dtype=int)
-    data = DevData(np.array(rows), scores.queries.astype(np.float64), gold, np.array(rule, dtype=int))
+    data = DevData(inputs.features, inputs.queries.astype(np.float64), gold, inputs.rule.astype(int))
     return data, f"{path.stem} dev split, {len(items)} items (majority label's occupational call)"
 
 

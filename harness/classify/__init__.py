@@ -25,7 +25,7 @@ from harness.classify._confidence import (
     fit_calibration_map,
     shipped_calibration,
 )
-from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig
+from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig, ScreeningInputs
 from harness.classify._engine import ENGINES, ClassifierRecipe, DaskEngine, EngineConfig, open_engine
 from harness.classify._features import ConversationFeatures, extract_features, rule_pattern
 from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
@@ -82,6 +82,7 @@ __all__ = [
     "PromptTemplate",
     "ReplayClassifier",
     "RunResult",
+    "ScreeningInputs",
     "backend_for",
     "classify_conversations",
     "extract_features",

@@ -83,7 +83,7 @@ from harness.conversations import Conversation
 from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder, Runtime, canonical_model_name, runtime_tag
 from harness.taxonomy import Hierarchy, Node, normalise_statement
 
-__all__ = ["EmbeddingClassifier", "EmbeddingConfig"]
+__all__ = ["EmbeddingClassifier", "EmbeddingConfig", "ScreeningInputs"]
 
 METHOD_VERSION = "embedding-beam/3"
 _QUERY_BATCH = 16  # texts per forward pass when embedding conversations (speed only; see _queries)
@@ -151,6 +151,21 @@ class EmbeddingConfig:
         payload = json.dumps({"method": METHOD_VERSION, "pattern_rules": PATTERN_RULES_VERSION, **fields},
                              sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class ScreeningInputs:
+    """What the screening step reads of a batch of conversations (:meth:`EmbeddingClassifier.screening_inputs`).
+
+    Attributes:
+        features: One row of :data:`harness.classify._screening.SCREENING_FEATURES` per conversation.
+        queries: The conversations' unit-length query embeddings (the model's other input).
+        rule: The screening rule's call per conversation (what the backend decides without a matching model).
+    """
+
+    features: np.ndarray
+    queries: np.ndarray
+    rule: np.ndarray
 
 
 @dataclass
@@ -376,7 +391,9 @@ class EmbeddingClassifier:
         started = time.perf_counter()
         top, mid, base = self._levels
         scores = self._scores(conversations)
-        base_score, mid_score, top_score, cues = scores.base, scores.mid, scores.top, scores.cues
+        base_score, mid_score, top_score = scores.base, scores.mid, scores.top
+        features = [extract_features(conv) for conv in conversations]
+        occupational_calls = self._occupational(self._screening_inputs(conversations, scores, features))
         sim_skill = scores.queries @ self._skill_vectors.T if self._skill_vectors is not None else None
         per_item = (time.perf_counter() - started) / len(conversations)
         hashes = self._hashes()
@@ -391,8 +408,7 @@ class EmbeddingClassifier:
             ranked_scores = np.where(keep_mid[base.parent_index], base_score[i], -np.inf)
             ranked = np.argsort(-ranked_scores, kind="stable")[: self.config.top_k]
             path = self.hierarchy.path(base.ids[int(ranked[0])])
-            features = extract_features(conv)
-            occupational = self._occupational(conv, features, cues[i], scores, i)
+            occupational = bool(occupational_calls[i])
             score = group_mass(base_score[i], int(ranked[0]), self._members) if self._members.size else None
             results.append(
                 Classification(
@@ -401,7 +417,7 @@ class EmbeddingClassifier:
                     occupational=occupational,
                     path=path,
                     top_k=tuple(base.ids[int(j)] for j in ranked if np.isfinite(ranked_scores[j])),
-                    pattern=rule_pattern(features),
+                    pattern=rule_pattern(features[i]),
                     skills=self._skills(sim_skill[i]) if (sim_skill is not None and occupational) else (),
                     latency_s=per_item,
                     prompt_hashes=hashes,
@@ -411,20 +427,37 @@ class EmbeddingClassifier:
             )
         return results
 
-    def _occupational(self, conv: Conversation, features: ConversationFeatures, cues: frozenset[str],
-                      scores: _Scores, i: int) -> bool:
+    def screening_inputs(self, conversations: Sequence[Conversation]) -> ScreeningInputs:
+        """What screening reads of each conversation; ``scripts/fit_screening_model.py`` fits the shipped model on
+        exactly these, so the fit and the backend cannot read different features."""
+        if not conversations:
+            raise ValueError("no conversations to screen")
+        self.prepare()
+        return self._screening_inputs(conversations, self._scores(conversations),
+                                      [extract_features(conv) for conv in conversations])
+
+    def _screening_inputs(self, conversations: Sequence[Conversation], scores: _Scores,
+                          features: Sequence[ConversationFeatures]) -> ScreeningInputs:
+        best_similarity, best_score = scores.similarity.max(1), scores.base.max(1)
+        rows, rule = [], []
+        for i, (conv, f) in enumerate(zip(conversations, features, strict=True)):
+            # the best score over all tasks, and the cues including reply code
+            rows.append(screening_features(
+                base_similarity=float(best_similarity[i]), best_score=float(best_score[i]),
+                domain_cues=len(scores.cues[i]), personal_cues=f.personal_cues, has_code=f.has_code,
+                replies_with_code=replies_with_code(conv), n_user_turns=f.n_user_turns,
+                first_turn_chars=f.first_turn_chars, asks_deliverable=f.asks_deliverable,
+                opens_with_question=f.opens_with_question))
+            rule.append(bool((scores.cues[i] or best_similarity[i] >= self.config.occupational_threshold)
+                             and f.personal_cues < self.config.max_personal_cues))
+        return ScreeningInputs(np.array(rows), scores.queries, np.array(rule, dtype=bool))
+
+    def _occupational(self, inputs: ScreeningInputs) -> np.ndarray:
         """Screening: the shipped model's probability at its operating threshold, or the rule without a model."""
         if self.screening is None:
-            return bool((cues or scores.similarity[i].max() >= self.config.occupational_threshold)
-                        and features.personal_cues < self.config.max_personal_cues)
-        # the model was fitted on exactly these inputs: the best score over all tasks, cues including reply code
-        x = screening_features(
-            base_similarity=float(scores.similarity[i].max()), best_score=float(scores.base[i].max()),
-            domain_cues=len(cues), personal_cues=features.personal_cues, has_code=features.has_code,
-            replies_with_code=replies_with_code(conv), n_user_turns=features.n_user_turns,
-            first_turn_chars=features.first_turn_chars, asks_deliverable=features.asks_deliverable,
-            opens_with_question=features.opens_with_question)
-        return bool(self.screening.occupational(float(self.screening.probability(x, scores.queries[i]))))
+            return inputs.rule
+        return np.asarray(self.screening.occupational(self.screening.probability(inputs.features, inputs.queries)),
+                          dtype=bool).reshape(-1)
 
     def _calibrated(self, score: float | None) -> float | None:
         if score is None or self.calibration is None:

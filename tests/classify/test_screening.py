@@ -145,3 +145,34 @@ def test_malformed_model_names_the_problem(tmp_path, change: dict, field: str | 
     with pytest.raises(InputError, match=message) as info:
         load_screening_model(path)
     assert info.value.field == field and str(path) in str(info.value)
+
+
+def _conversations() -> list:
+    from harness.conversations import Conversation, Message
+
+    texts = ["Write a Python function that parses a CSV file for our billing system",
+             "What should I cook for my kids tonight? Something fun", "Plan a lesson on fractions for my class",
+             "hi"]
+    return [Conversation(f"c{i}", f"acct-{i}", (Message("user", t), Message("assistant", "ok")))
+            for i, t in enumerate(texts)]
+
+
+def test_the_backend_screens_on_the_inputs_the_fit_reads(mini_hierarchy) -> None:
+    """scripts/fit_screening_model.py fits on screening_inputs; the backend must decide on exactly those, with the
+    rule when no model applies and with the model when one does."""
+    from harness.classify import EmbeddingClassifier
+
+    clf = EmbeddingClassifier(mini_hierarchy)
+    convs = _conversations()
+    inputs = clf.screening_inputs(convs)
+    assert inputs.features.shape == (len(convs), len(SCREENING_FEATURES))
+    assert inputs.queries.shape == (len(convs), clf.embedder.dimension) and inputs.rule.dtype == bool
+    assert clf.screening is None  # fitted for the full O*NET hierarchy, not this one
+    assert [r.occupational for r in clf.classify(convs)] == inputs.rule.tolist()
+    model = _model(query_dims=clf.embedder.dimension, threshold=0.5)
+    clf.screening = model
+    expected = model.probability(inputs.features, inputs.queries) >= 0.5
+    assert expected.tolist() != inputs.rule.tolist()  # else the model's use would go unseen
+    assert [r.occupational for r in clf.classify(convs)] == expected.tolist()
+    with pytest.raises(ValueError, match="no conversations"):
+        clf.screening_inputs([])

@@ -27,7 +27,7 @@ from harness.classify._confidence import (
 )
 from harness.classify._embedding_backend import EmbeddingClassifier, EmbeddingConfig, ScreeningInputs
 from harness.classify._engine import ENGINES, ClassifierRecipe, DaskEngine, EngineConfig, open_engine
-from harness.classify._features import ConversationFeatures, extract_features, rule_pattern
+from harness.classify._features import ConversationFeatures, extract_features, replies_with_code, rule_pattern
 from harness.classify._llm_backend import LLMClassifier, LLMClassifierConfig
 from harness.classify._pipeline import (
     RunResult,
@@ -96,6 +96,7 @@ __all__ = [
     "package_versions",
     "parse_backend",
     "prompt_hashes",
+    "replies_with_code",
     "rule_pattern",
     "sha256_file",
     "shipped_calibration",

@@ -14,6 +14,7 @@ Nothing here stores or writes conversation text: results hold ids, indices, size
 """
 
 from harness.cluster._clusters import (
+    CODE_REPLY_MARK,
     REPRESENTATIVES,
     AssignedClusters,
     ClusterAssignments,
@@ -33,6 +34,7 @@ from harness.cluster._reconstruct import (
 )
 
 __all__ = [
+    "CODE_REPLY_MARK",
     "PREVALENCE_LEVELS",
     "RECONSTRUCTION_COLUMNS",
     "RECONSTRUCTION_SCHEMA",

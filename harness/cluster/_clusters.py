@@ -8,11 +8,15 @@ Representatives (``representative=``):
 
 * ``"nearest"`` (default) – the summary of the member nearest the cluster centroid, as a conversation of user
   turns. A cluster of one member is represented by exactly that member's summary, so at size 1 the cluster route
-  reproduces the direct one whenever the classifier reads no more than the summary keeps (true for the offline
-  embedding classifier with the default :class:`UserTurnSummary`).
+  reproduces the direct one whenever the classifier reads no more than the pseudo-conversation keeps (true for the
+  offline embedding classifier with the default :class:`UserTurnSummary`).
 * ``"pooled"`` – one user turn per member for the ``pool`` members nearest the centroid (each member's summary
   joined into one turn), nearest first, so the classifier sees what the cluster's core has in common rather than
   one member. A one-member cluster falls back to ``"nearest"``.
+
+Either way, when the represented members' replies mostly held a fenced code block, the pseudo-conversation ends
+with one assistant turn :data:`CODE_REPLY_MARK` (an empty block): the offline classifier reads that shape of a
+programming conversation, and it carries no reply text.
 
 Privacy: results hold conversation ids, member indices, cluster sizes and node ids only. Summaries (and their
 embeddings) exist in memory during a call and are never stored in a result or written anywhere.
@@ -29,11 +33,12 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from harness.classify import Classification, Classifier
+from harness.classify import Classification, Classifier, replies_with_code
 from harness.conversations import Conversation, Message
 from harness.llm import Embedder
 
 __all__ = [
+    "CODE_REPLY_MARK",
     "REPRESENTATIVES",
     "AssignedClusters",
     "ClusterAssignments",
@@ -62,8 +67,10 @@ class UserTurnSummary:
     """The offline "summary": the user's non-empty turns (the first ``max_turns``; all when ``None``), each cut to
     ``max_chars`` characters as written.
 
-    The defaults keep everything the offline embedding classifier reads (its query turns and the domain cues it
-    looks for in every user turn's first 2,000 characters), so a conversation and its summary classify alike.
+    The defaults keep everything the offline embedding classifier reads of the user's side (its query turns and the
+    domain cues it looks for in every user turn's first 2,000 characters); what it reads of the replies, whether one
+    held code, the pseudo-conversation adds (:data:`CODE_REPLY_MARK`), so a conversation and its representative
+    classify alike.
     """
 
     max_turns: int | None = None
@@ -303,19 +310,29 @@ class AssignedClusters:
         return np.asarray(self.level.sizes, dtype=float)
 
 
+#: The assistant turn of a pseudo-conversation whose represented replies held code: an empty fenced block, which
+#: says that much and nothing of any reply's text.
+CODE_REPLY_MARK = "```\n```"
+
+
 def _pseudo(
     level: ClusterLevel, index: int, conversations: Sequence[Conversation], summarise: Summariser,
     representative: str, pool: int,
 ) -> Conversation:
     members = level.representatives[index][:pool]
     if representative == "nearest" or level.sizes[index] == 1:
+        members = members[:1]
         turns = _turns(summarise, conversations[members[0]])
     else:
         turns = tuple("\n".join(_turns(summarise, conversations[m])) for m in members)
+    # the offline classifier reads whether a reply held code (the shape of a programming conversation); a summary
+    # of the user's turns would lose that, so the represented members' majority says it here
+    with_code = 2 * sum(replies_with_code(conversations[m]) for m in members) > len(members)
     return Conversation(
         id=f"cluster:{level.aggregation}:{index}",
         account_id=f"cluster:{level.aggregation}",
-        messages=tuple(Message("user", t) for t in turns),
+        messages=tuple(Message("user", t) for t in turns)
+        + ((Message("assistant", CODE_REPLY_MARK),) if with_code else ()),
     )
 
 

@@ -68,7 +68,6 @@ def summary():
 def small_classifier(small_hierarchy, embedder):
     from harness.classify import EmbeddingClassifier, EmbeddingConfig
 
-    # a cluster's summary holds the user's side only, so the cue read from the assistant's replies is off: with it,
-    # a size-one cluster could not reproduce its conversation's direct classification
-    config = EmbeddingConfig(query_turns=QUERY_TURNS, query_chars=QUERY_CHARS, node_chars=200, reply_code_cue=False)
+    # the cue read from the assistant's replies stays on: a representative says whether its replies held code
+    config = EmbeddingConfig(query_turns=QUERY_TURNS, query_chars=QUERY_CHARS, node_chars=200)
     return EmbeddingClassifier(small_hierarchy, config, embedder=embedder)

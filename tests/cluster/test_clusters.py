@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from harness.cluster import UserTurnSummary, assign_clusters, cluster_conversations
+from harness.classify import replies_with_code
+from harness.cluster import CODE_REPLY_MARK, UserTurnSummary, assign_clusters, cluster_conversations
 from harness.conversations import Conversation, Message
 from tests.cluster._doubles import TOPICS, RecordingClassifier, TopicEmbedder
 
@@ -16,7 +17,8 @@ def _conversations(n: int, seed: int = 0) -> list[Conversation]:
     for i in range(n):
         topic = TOPICS[int(rng.integers(len(TOPICS)))]
         first = f"{topic} request number {i} detail {rng.integers(1000)}"
-        messages = [Message("user", first), Message("assistant", "reply"), Message("user", f"follow-up {i}")]
+        reply = "```python\nprint(1)\n```" if topic.startswith("python") else "reply"  # code replies on one topic
+        messages = [Message("user", first), Message("assistant", reply), Message("user", f"follow-up {i}")]
         convs.append(Conversation(f"conv-{i}", f"acct-{i % 7}", tuple(messages)))
     return convs
 
@@ -139,8 +141,11 @@ def test_assign_clusters_shows_only_the_representative(convs):
             assert result.conversation_id == f"cluster:{level.aggregation}:{index}"
             shown = by_id[result.conversation_id]
             member = convs[level.representatives[index][0]]
-            assert [m.content for m in shown.messages] == list(UserTurnSummary()(member))
-            assert all(m.role == "user" for m in shown.messages)
+            users = [m for m in shown.messages if m.role == "user"]
+            assert [m.content for m in users] == list(UserTurnSummary()(member))
+            # of the replies only whether one held code is shown, as an empty fenced block
+            assert [m.content for m in shown.messages[len(users):]] == (
+                [CODE_REPLY_MARK] if replies_with_code(member) else [])
     # At size 1 each cluster is its member: the assignment equals classifying the members themselves.
     direct = RecordingClassifier().classify(convs)
     assert [c.path for c in assigned[0].classifications] == [c.path for c in direct]
@@ -154,8 +159,11 @@ def test_pooled_representative_and_custom_summariser(convs):
                                representative="pooled", pool=3)
     level = assigned[0].level
     for index, shown in enumerate(classifier.seen):
-        expected = [convs[m].messages[0].content for m in level.representatives[index][:3]]
+        pooled = level.representatives[index][:3]
+        code = sum(replies_with_code(convs[m]) for m in pooled) * 2 > len(pooled)  # the pooled members' majority
+        expected = [convs[m].messages[0].content for m in pooled] + ([CODE_REPLY_MARK] if code else [])
         assert [m.content for m in shown.messages] == expected
+    assert any(m.content == CODE_REPLY_MARK for shown in classifier.seen for m in shown.messages)
     with pytest.raises(ValueError, match="representative"):
         assign_clusters(convs, clusters, classifier, representative="centroid")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="differ"):

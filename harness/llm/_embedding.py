@@ -69,8 +69,9 @@ RUNTIMES: tuple[Runtime, ...] = get_args(Runtime)
 DEFAULT_RUNTIME: Runtime = "onnx-int8"
 # Part of every ONNX file's name and of the ONNX runtimes' embedding-cache folder: bump it when the export or the
 # quantisation recipe, or how texts reach the session, changes, so that files and vectors made by the old recipe are
-# not reused. 2: one text per call (1 batched texts, which made int8 vectors depend on their batch).
-_ONNX_RECIPE = 2
+# not reused. 2: one text per call (1 batched texts, which made int8 vectors depend on their batch); 3: 7-bit int8
+# weights (the same integer products on CPUs with and without VNNI).
+_ONNX_RECIPE = 3
 _ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -220,7 +221,13 @@ def _export_onnx(name: str, target: Path) -> None:
 
 
 def _quantise_onnx(source: Path, target: Path) -> None:
-    """Dynamic int8 quantisation of the MatMul weights, per output channel (activations quantised on the fly)."""
+    """Dynamic int8 quantisation of the MatMul weights, per output channel (activations quantised on the fly).
+
+    The weights keep 7 bits (``reduce_range``). On x86 CPUs without the VNNI instructions ONNX Runtime multiplies
+    uint8 activations by int8 weights with an instruction that adds pairs of products into 16 bits and saturates;
+    with 7-bit weights no pair can overflow, so the integer products, and with them the vectors, are the same on
+    every x86 CPU generation, at a small cost in precision (cosine to torch 0.9925 on average, against 0.9938).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     def not_the_hint(record: logging.LogRecord) -> bool:
@@ -230,7 +237,7 @@ def _quantise_onnx(source: Path, target: Path) -> None:
     logging.getLogger().addFilter(not_the_hint)
     try:
         quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                         reduce_range=False, op_types_to_quantize=["MatMul"])
+                         reduce_range=True, op_types_to_quantize=["MatMul"])
     finally:
         logging.getLogger().removeFilter(not_the_hint)
 

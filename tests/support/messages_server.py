@@ -220,6 +220,12 @@ class _Batch:
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _Listener(ThreadingHTTPServer):
+    # the socketserver default of 5 pending connections is far below a client with 16 or more requests in flight:
+    # the kernel then resets the surplus connections, and the client's retries hide it
+    request_queue_size = 128
+
+
 class MessagesServer:
     """The server object: start with :meth:`start` (or use :func:`messages_server`).
 
@@ -308,7 +314,7 @@ class MessagesServer:
     def start(self) -> MessagesServer:
         """Bind to a free port on 127.0.0.1 and serve in a background thread."""
         handler = type("_Handler", (_Handler,), {"api": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Listener(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         # A short poll interval keeps shutdown (test teardown) fast.
         self._thread = threading.Thread(

@@ -10,7 +10,7 @@ named):
 - ``torch``: the sentence-transformers model as shipped, in PyTorch.
 - ``onnx``: the same weights exported locally to ONNX (tokenisation, mean pooling and normalisation included) and
   run by ONNX Runtime; the embeddings match ``torch`` to float rounding (~1e-7) and come about twice as fast on CPU.
-- ``onnx-int8`` (the default): that export with its matrix multiplications dynamically quantised to int8 (weights
+- ``onnx-int8`` (the default): that export with its matrix multiplications dynamically quantised to int8 (7-bit weights
   per channel); about four times faster than ``torch``, but the embeddings move (cosine to ``torch`` ~0.99), so it
   became the default only after the offline classifier, with its own fitted screening model and confidence map,
   passed the paired accuracy gate against the ``torch`` baseline (README, "Embedding runtimes").
@@ -135,7 +135,7 @@ def _load(name: str):
 
 def runtime_tag(runtime: Runtime) -> str:
     """What made a runtime's vectors: the runtime, and for an ONNX one the recipe of its export and calls
-    (``"onnx-int8-r2"``). Names the ONNX files and the embedding-cache folders, and enters the digests of
+    (e.g. ``"onnx-int8-r3"``). Names the ONNX files and the embedding-cache folders, and enters the digests of
     configurations that use it, so vectors or fitted files of an old recipe are never taken for the new one's."""
     return runtime if runtime == "torch" else f"{runtime}-r{_ONNX_RECIPE}"
 

@@ -44,9 +44,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, TypeVar, get_args
 
 import numpy as np
+
+from harness.run import read_json_object
 
 __all__ = [
     "EMBEDDING_SIGNAL",
@@ -56,8 +58,10 @@ __all__ = [
     "ConfidenceCalibration",
     "agreement_share",
     "fit_calibration_map",
+    "fitted_for",
     "group_mass",
     "shipped_calibration",
+    "shipped_file",
 ]
 
 CalibrationMethod = Literal["platt", "isotonic"]
@@ -269,7 +273,26 @@ def shipped_calibration(name: str) -> ConfidenceCalibration | None:
     path = shipped_file(f"{name}.json")
     if path is None:
         return None
-    return ConfidenceCalibration.from_json(json.loads(path.read_text(encoding="utf-8")), f"calibration/{name}")
+    return ConfidenceCalibration.from_json(read_json_object(path), f"calibration/{name}")
+
+
+class _Fitted(Protocol):
+    backend: str
+    config_digest: str
+    hierarchy_id: str
+
+
+_F = TypeVar("_F", bound=_Fitted)
+
+
+def fitted_for(found: _F | None, *, backend: str, config_digest: str, hierarchy_id: str) -> _F | None:
+    """``found`` (a shipped confidence map or screening model) when it was fitted for exactly this backend spec,
+    configuration digest and hierarchy, else None: scores of another configuration or hierarchy mean something
+    else."""
+    if found is None or (found.backend, found.config_digest, found.hierarchy_id) != (
+            backend, config_digest, hierarchy_id):
+        return None
+    return found
 
 
 def group_mass(scores: np.ndarray, predicted: int, members: np.ndarray, *,

@@ -66,7 +66,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from harness.classify._confidence import EMBEDDING_SIGNAL, ConfidenceCalibration, group_mass, shipped_calibration
+from harness.classify._confidence import (
+    EMBEDDING_SIGNAL,
+    ConfidenceCalibration,
+    fitted_for,
+    group_mass,
+    shipped_calibration,
+)
 from harness.classify._features import (
     DOMAIN_CUES,
     PATTERN_RULES_VERSION,
@@ -80,7 +86,7 @@ from harness.classify._pooling import Bm25, Membership
 from harness.classify._screening import screening_features, screening_model_for
 from harness.classify._types import Classification
 from harness.conversations import Conversation
-from harness.llm import DEFAULT_RUNTIME, RUNTIMES, Embedder, Runtime, canonical_model_name, runtime_tag
+from harness.llm import DEFAULT_RUNTIME, Embedder, Runtime, canonical_model_name, check_runtime, runtime_tag
 from harness.taxonomy import Hierarchy, Node, normalise_statement
 
 __all__ = ["EmbeddingClassifier", "EmbeddingConfig", "ScreeningInputs"]
@@ -120,8 +126,7 @@ class EmbeddingConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "model", canonical_model_name(self.model))
-        if self.runtime not in RUNTIMES:
-            raise ValueError(f"unknown embedding runtime {self.runtime!r}; choose one of {', '.join(RUNTIMES)}")
+        check_runtime(self.runtime, installed=False)
         if self.beam_top < 1 or self.beam_mid < 1 or self.top_k < 1:
             raise ValueError("beam_top, beam_mid and top_k must be >= 1")
         if len(self.parent_weights) != 2 or any(w < 0 for w in self.parent_weights):
@@ -222,11 +227,10 @@ class EmbeddingClassifier:
     def _calibration(self) -> ConfidenceCalibration | None:
         """The shipped calibration map, when one was fitted for exactly this configuration and hierarchy (and no
         prior)."""
-        found = None if self.prior else shipped_calibration(self.config.shipped_name)
-        if found is None or (found.config_digest, found.backend, found.hierarchy_id) != (
-                self.config.digest(), self.spec, self.hierarchy.id):
+        if self.prior:
             return None
-        return found
+        return fitted_for(shipped_calibration(self.config.shipped_name), backend=self.spec,
+                          config_digest=self.config.digest(), hierarchy_id=self.hierarchy.id)
 
     @property
     def spec(self) -> str:

@@ -34,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.classify._confidence import shipped_file
+from harness.classify._confidence import fitted_for, shipped_file
+from harness.run import read_json_object
 
 __all__ = [
     "SCREENING_FEATURES",
@@ -161,10 +162,6 @@ class ScreeningModel:
         if len(self.dev_probability) != len(self.dev_occupational):
             raise ValueError("dev_probability and dev_occupational differ in length")
 
-    def applies_to(self, backend: str, config_digest: str, hierarchy_id: str) -> bool:
-        """Whether the model was fitted for this backend spec, configuration digest and hierarchy."""
-        return (self.backend, self.config_digest, self.hierarchy_id) == (backend, config_digest, hierarchy_id)
-
     def probability(self, features: np.ndarray | Sequence[float], query: np.ndarray | Sequence[float] | None = None,
                     ) -> np.ndarray:
         """Probabilities that conversations are occupational.
@@ -258,19 +255,10 @@ def load_screening_model(path: str | Path) -> ScreeningModel:
     """Read a screening model file.
 
     Raises:
-        InputError: The file cannot be read, is not valid JSON (with its line) or is not a screening model.
+        InputError: The file cannot be read, is not valid JSON (with its line; see
+            :func:`harness.run.read_json_object`) or is not a screening model.
     """
-    from harness.errors import InputError
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(path, f"cannot read the screening model: {exc}") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
-    return ScreeningModel.from_json(obj, path)
+    return ScreeningModel.from_json(read_json_object(path), path)
 
 
 def shipped_screening(name: str) -> ScreeningModel | None:
@@ -286,7 +274,4 @@ def shipped_screening(name: str) -> ScreeningModel | None:
 def screening_model_for(name: str, *, backend: str, config_digest: str, hierarchy_id: str) -> ScreeningModel | None:
     """The shipped model ``name`` when it was fitted for exactly this backend, configuration and hierarchy, else
     None (the caller then keeps its rule)."""
-    found = shipped_screening(name)
-    if found is None or not found.applies_to(backend, config_digest, hierarchy_id):
-        return None
-    return found
+    return fitted_for(shipped_screening(name), backend=backend, config_digest=config_digest, hierarchy_id=hierarchy_id)

@@ -47,6 +47,7 @@ from harness.llm._embedding import (
     Embedder,
     Runtime,
     canonical_model_name,
+    check_runtime,
     model_path,
     runtime_tag,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "Runtime",
     "Usage",
     "canonical_model_name",
+    "check_runtime",
     "estimate_cost",
     "get_llm",
     "model_path",

@@ -140,16 +140,21 @@ def runtime_tag(runtime: Runtime) -> str:
     return runtime if runtime == "torch" else f"{runtime}-r{_ONNX_RECIPE}"
 
 
-def check_runtime(runtime: str) -> Runtime:
-    """Return ``runtime`` if it is one of :data:`RUNTIMES` whose packages are installed.
+def check_runtime(runtime: str, *, installed: bool = True) -> Runtime:
+    """Return ``runtime`` if it is one of :data:`RUNTIMES` (and, with ``installed``, its packages are there).
+
+    Args:
+        runtime: The name to check.
+        installed: Also require the runtime's packages; a configuration that only names the runtime passes False,
+            and the encoder that runs it checks them.
 
     Raises:
         ValueError: Not a runtime.
-        HarnessError: An ONNX runtime without the ``onnxruntime`` and ``onnx`` packages.
+        HarnessError: An ONNX runtime without the ``onnxruntime`` and ``onnx`` packages (with ``installed``).
     """
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown embedding runtime {runtime!r}; choose one of {', '.join(RUNTIMES)}")
-    if runtime != "torch":
+    if installed and runtime != "torch":
         missing = [pkg for pkg in ("onnxruntime", "onnx") if importlib.util.find_spec(pkg) is None]
         if missing:
             raise HarnessError(f"embedding runtime {runtime!r} needs the package(s) {', '.join(missing)}: "

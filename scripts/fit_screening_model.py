@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss, roc_auc_score
+from sklearn.metrics import balanced_accuracy_score, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 
@@ -78,10 +78,6 @@ def kappas(gold: np.ndarray, calls: np.ndarray) -> np.ndarray:
     share = calls.mean(1)
     chance = share * gold.mean() + (1 - share) * (1 - gold.mean())
     return np.where(chance < 1, (observed - chance) / np.where(chance < 1, 1 - chance, 1), 0.0)
-
-
-def balanced_accuracy(gold: np.ndarray, calls: np.ndarray) -> float:
-    return float((calls[gold == 1].mean() + (1 - calls[gold == 0]).mean()) / 2)
 
 
 def best_threshold(prob: np.ndarray, gold: np.ndarray) -> float:
@@ -170,8 +166,8 @@ def nested_cv(data: DevData, repeats: int) -> dict[str, list[float]]:
         add("repeat kappa model@0.5", kappas(data.gold, (prob >= 0.5).astype(int))[0])
         add("repeat accuracy rule", (data.rule == data.gold).mean())
         add("repeat accuracy model", (calls == data.gold).mean())
-        add("repeat balanced accuracy rule", balanced_accuracy(data.gold, data.rule))
-        add("repeat balanced accuracy model", balanced_accuracy(data.gold, calls))
+        add("repeat balanced accuracy rule", balanced_accuracy_score(data.gold, data.rule))
+        add("repeat balanced accuracy model", balanced_accuracy_score(data.gold, calls))
         add("repeat auc model", roc_auc_score(data.gold, prob))
         add("repeat log loss model", log_loss(data.gold, prob))
         add("repeat ece model", expected_calibration_error(data.gold.astype(bool), prob))

@@ -410,9 +410,10 @@ class Embedder:
                 return matrix
         log.info("embedding %d texts with %s (%s runtime; cached afterwards)", len(texts), self.model, self.runtime)
         matrix = self.encode(texts)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy.tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.save(fh, matrix)
-        os.replace(tmp, path)
+
+        def save(tmp: Path) -> None:
+            with tmp.open("wb") as fh:  # a file object: given a path, np.save would add ".npy" to the name
+                np.save(fh, matrix)
+
+        _write_atomically(path, save)
         return matrix

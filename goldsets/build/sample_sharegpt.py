@@ -237,6 +237,21 @@ def _draw(
     return drawn
 
 
+def _draw_more(
+    drawn: list[tuple[str, str, str, list[dict[str, str]]]],
+    strata: dict[str, list[tuple[str, list[dict[str, str]]]]],
+    rng: random.Random,
+    n: int,
+    *,
+    split: str | None = None,
+) -> list[tuple[str, str, str, list[dict[str, str]]]]:
+    """``n`` more items from the records no earlier draw took (every one in ``split`` when given)."""
+    taken = {source_id for _, _, source_id, _ in drawn}
+    rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
+    more = _draw(rest, rng, n)
+    return more if split is None else [(name, split, source_id, messages) for name, _, source_id, messages in more]
+
+
 def sample(
     stream: IO[bytes], *, seed: int, first_n: int, max_chars: int, n: int, supplement: int = 0, check: int = 0,
     dev_extra: int = 0,
@@ -272,23 +287,15 @@ def sample(
     drawn = _draw(strata, random.Random(seed), n)
     # Supplementary batch (numbered after the main draw): more items from the records not yet drawn, with
     # its own seed, so that the main draw -- and the second rater's subset taken from it -- stays unchanged.
-    taken = {source_id for _, _, source_id, _ in drawn}
-    rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
-    drawn += _draw(rest, random.Random(seed + SUPPLEMENT_SEED_OFFSET), supplement)
+    drawn += _draw_more(drawn, strata, random.Random(seed + SUPPLEMENT_SEED_OFFSET), supplement)
     # The check split (numbered after both): records in neither the main draw nor the supplement, with a seed of
     # its own, labelled later by other raters to test the default on conversations nothing was tuned on.
     if check:
-        taken = {source_id for _, _, source_id, _ in drawn}
-        rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
-        drawn += [(name, "check", source_id, messages) for name, _, source_id, messages
-                  in _draw(rest, random.Random(seed + CHECK_SEED_OFFSET), check)]
+        drawn += _draw_more(drawn, strata, random.Random(seed + CHECK_SEED_OFFSET), check, split="check")
     # More dev items (numbered last), drawn once the 120 dev items proved too few to choose the offline classifier's
     # settings by cross-validation; records in no earlier draw, a seed of their own, every item in dev.
     if dev_extra:
-        taken = {source_id for _, _, source_id, _ in drawn}
-        rest = {name: [rec for rec in pool if rec[0] not in taken] for name, pool in strata.items()}
-        drawn += [(name, "dev", source_id, messages) for name, _, source_id, messages
-                  in _draw(rest, random.Random(seed + DEV_EXTRA_SEED_OFFSET), dev_extra)]
+        drawn += _draw_more(drawn, strata, random.Random(seed + DEV_EXTRA_SEED_OFFSET), dev_extra, split="dev")
 
     items = []
     for i, (_, split, source_id, messages) in enumerate(drawn, start=1):
